@@ -1,0 +1,43 @@
+# p4p: `make run` serves the demo, `make test` runs the tests; both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+FLASK := $(BIN)/flask --app p4p
+
+.PHONY: run test lint bench install install-test catalogs clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# The stamp files re-run the install whenever setup.cfg changes.
+$(VENV)/.installed: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed catalogs
+install-test: $(VENV)/.installed-test catalogs
+
+# Compiled message catalogs are build output (git-ignored), made from translations/*/LC_MESSAGES/*.po.
+catalogs: | $(BIN)/python
+	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
+		$(BIN)/python -m babel.messages.frontend compile -d translations -q; fi
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) seed-demo --if-empty
+	$(FLASK) run --port $(PORT) --debug
+
+test: install-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check p4p tests migrations
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

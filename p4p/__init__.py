@@ -1,0 +1,70 @@
+"""p4p: delivers the Partners4Pain and Keys to Wellbeing programs."""
+
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: config, database, extensions, content, blueprints, CLI."""
+    instance_path = (test_config or {}).get("INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=instance_path or _default_instance_path(),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    from p4p import config
+
+    config.load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def _default_instance_path() -> str:
+    import os
+
+    return os.environ.get("P4P_INSTANCE_PATH") or str(ROOT / "instance")
+
+
+def register_extensions(app: Flask) -> None:
+    from p4p import access, db, security
+    from p4p.clock import system_clock
+    from p4p.extensions import babel, csrf, limiter, login_manager
+    from p4p import i18n
+    from p4p.i18n import select_locale, select_timezone
+    from p4p.modules.curriculum import service as curriculum
+
+    app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
+    db.init_app(app)
+    curriculum.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    i18n.init_app(app)
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    security.init_app(app)
+    access.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from p4p.modules.auth.views import bp as auth_bp
+    from p4p.modules.home.views import bp as home_bp
+    from p4p.modules.participants.views import bp as participants_bp
+    from p4p.modules.practice.views import bp as practice_bp
+    from p4p.modules.sites.views import bp as sites_bp
+
+    for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, sites_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_commands(app: Flask) -> None:
+    from p4p import cli
+
+    cli.init_app(app)

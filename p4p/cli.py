@@ -1,0 +1,115 @@
+"""flask commands: db upgrade/downgrade, seed-demo, create-user, curriculum check."""
+
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from p4p import migrate
+from p4p.clock import now as clock_now
+from p4p.db import session as db
+
+db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
+curriculum_cli = AppGroup("curriculum", help="Check the program content.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision):
+    """Create the database or bring it up to the latest schema; data is kept."""
+    migrate.upgrade(revision)
+    click.echo(f"database at revision {migrate.current_revision()}")
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def db_downgrade(revision):
+    """Step the schema back to REVISION (e.g. -1, or base)."""
+    migrate.downgrade(revision)
+    click.echo(f"database at revision {migrate.current_revision()}")
+
+
+@db_cli.command("current")
+def db_current():
+    click.echo(migrate.current_revision() or "empty")
+
+
+def _parse_now(value: str | None) -> datetime:
+    if not value:
+        return clock_now()
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise click.BadParameter("give a timezone, e.g. 2026-11-21T18:00:00+00:00", param_hint="--now")
+    return moment
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Only seed when the database has no users.")
+@click.option("--now", "now_text", help="Pretend it is this moment (ISO 8601 with offset).")
+def seed_demo_command(if_empty, now_text):
+    """Create the demo study (dates relative to now); running it twice changes nothing."""
+    from sqlalchemy import func, select
+
+    from p4p.demo import seed_demo
+    from p4p.modules.auth.models import User
+    from p4p.modules.curriculum.service import get_program
+
+    if if_empty and db.scalar(select(func.count(User.id))):
+        click.echo("database has users; demo not seeded")
+        return
+    created = seed_demo(db, get_program(), _parse_now(now_text))
+    click.echo("demo study created" if created else "demo study already present; nothing changed")
+
+
+@click.command("create-user")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["participant", "facilitator", "coordinator", "admin"]),
+              required=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def create_user_command(email, name, role, password):
+    """Create a staff account (participants are enrolled, not created here)."""
+    from p4p.modules.auth.passwords import password_problems
+    from p4p.modules.auth.service import create_user, find_user_by_email
+
+    problems = password_problems(password, email=email)
+    if problems:
+        raise click.ClickException(" ".join(str(p) for p in problems))
+    if find_user_by_email(db, email):
+        raise click.ClickException(f"an account with {email} exists")
+    create_user(db, email=email, name=name, role=role, now=clock_now(), password=password)
+    db.commit()
+    click.echo(f"created {role} {email}")
+
+
+@curriculum_cli.command("check")
+@click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path))
+def curriculum_check(content_dir):
+    """Validate every week of every arm and language; print a table; exit 1 on any problem."""
+    from p4p.modules.curriculum.service import content_dir_of, read_program
+
+    directory = content_dir or Path(content_dir_of(current_app))
+    program, problems = read_program(directory)
+    if program is not None:
+        click.echo(f"{'arm':<20} {'lang':<4} {'week':>4}  {'words':>5}  {'grade':>5}  title")
+        for arm in program.arms.values():
+            for language in program.languages:
+                for number in arm.weeks:
+                    week = arm.content[language][number]
+                    click.echo(f"{arm.key:<20} {language:<4} {number:>4}  {week.words:>5}  "
+                               f"{week.grade:>5.1f}  {week.title}")
+        weeks = sum(len(a.weeks) * len(program.languages) for a in program.arms.values())
+        click.echo(f"{weeks} valid weeks (grade: Flesch-Kincaid for en, Fernández-Huerta ease for es)")
+    for problem in problems:
+        click.echo(f"INVALID {problem}", err=True)
+    sys.exit(1 if problems else 0)
+
+
+def init_app(app) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(curriculum_cli)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)

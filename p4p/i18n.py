@@ -1,0 +1,55 @@
+"""Which language and timezone a request is shown in."""
+
+from flask import current_app, request, session
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and current_user.is_authenticated and current_user.language in languages:
+        return current_user.language
+    if session.get("language") in languages:
+        return session["language"]
+    return request.accept_languages.best_match(languages) or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def select_timezone() -> str:
+    # Pages format meeting times with the site's own timezone explicitly; this is the fallback.
+    return "UTC"
+
+
+def _local(moment, timezone: str):
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def init_app(app) -> None:
+    """Template helpers: the page language, and dates shown in a site's own timezone."""
+    from flask_babel import format_date, format_time, get_locale
+
+    @app.context_processor
+    def _language():
+        return {"current_language": str(get_locale() or "en")}
+
+    @app.template_filter("site_date")
+    def site_date(moment, timezone: str, style: str = "full"):
+        return format_date(_local(moment, timezone).date(), style)
+
+    @app.template_filter("site_time")
+    def site_time(moment, timezone: str):
+        return format_time(_local(moment, timezone), "short", rebase=False)
+
+    @app.template_filter("day")
+    def day(value, style: str = "full"):
+        return format_date(value, style)
+
+    @app.context_processor
+    def _program_label():
+        from p4p.modules.curriculum.service import get_program
+
+        def program_label(arm_key: str) -> str:
+            arms = get_program().arms
+            return arms[arm_key].label if arm_key in arms else arm_key
+
+        return {"program_label": program_label}

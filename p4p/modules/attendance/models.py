@@ -1,0 +1,53 @@
+"""One participant at one meeting."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from p4p.db import Base
+from p4p.modules.participants.models import Participant
+from p4p.modules.sites.models import Meeting
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    LATE = "late"
+    LEFT_EARLY = "left_early"
+    EXCUSED = "excused"
+    ABSENT = "absent"
+
+
+# Statuses that count as having received the session (the dose).
+ATTENDED = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.LATE, AttendanceStatus.LEFT_EARLY})
+
+
+class Attendance(Base):
+    __tablename__ = "attendance"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "participant_id"),
+        CheckConstraint(
+            "status IN ('present', 'late', 'left_early', 'excused', 'absent')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meeting.id", ondelete="CASCADE"), index=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(12))
+    mode: Mapped[str] = mapped_column(String(12), default="in_person")
+    note: Mapped[str | None] = mapped_column(String(500))
+    made_up_on: Mapped[date | None]
+    made_up_how: Mapped[str | None] = mapped_column(String(20))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime]
+    # Optimistic locking: a save names the version it read; a stale one is refused.
+    version: Mapped[int] = mapped_column(default=1)
+
+    meeting: Mapped[Meeting] = relationship()
+    participant: Mapped[Participant] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

@@ -1,0 +1,77 @@
+"""Accounts and their single-use links (invite, password reset)."""
+
+from datetime import datetime
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from p4p.db import Base
+
+
+class Role(StrEnum):
+    PARTICIPANT = "participant"
+    FACILITATOR = "facilitator"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = frozenset({Role.FACILITATOR, Role.COORDINATOR, Role.ADMIN})
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('participant', 'facilitator', 'coordinator', 'admin')", name="role"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Changing the nonce ends every session of this user (logout, deactivation, new password).
+    session_nonce: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    activated_at: Mapped[datetime | None]
+    last_login_at: Mapped[datetime | None]
+
+    tokens: Mapped[list["AuthToken"]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_nonce}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class TokenPurpose(StrEnum):
+    INVITE = "invite"
+    RESET = "reset"
+
+
+class AuthToken(Base):
+    """A link sent by email; only its SHA-256 is stored, so a database leak opens no account."""
+
+    __tablename__ = "auth_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")

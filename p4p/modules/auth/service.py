@@ -1,0 +1,139 @@
+"""Accounts: creating users, logging in, and the single-use invite and reset links."""
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from p4p.messaging import Message, get_sender
+from p4p.modules.audit.service import record
+from p4p.modules.auth.models import AuthToken, TokenPurpose, User
+from p4p.modules.auth.passwords import hash_password, verify_password
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def create_user(
+    db: Session,
+    *,
+    email: str | None,
+    name: str,
+    role: str,
+    now: datetime,
+    password: str | None = None,
+    language: str = "en",
+    phone: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    user = User(
+        email=normalise_email(email) if email else None,
+        name=name.strip(),
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        language=language,
+        phone=phone,
+        active=True,
+        session_nonce=new_nonce(),
+        created_at=now,
+        activated_at=now if password else None,
+    )
+    db.add(user)
+    db.flush()
+    record(db, at=now, actor_id=actor_id, action="create", entity="user", entity_id=user.id,
+           new={"email": user.email, "role": role, "name": user.name})
+    return user
+
+
+def find_user_by_email(db: Session, email: str) -> User | None:
+    return db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
+
+
+def authenticate(db: Session, email: str, password: str) -> User | None:
+    """The user for these credentials, or None; the same work is done whether or not the email exists."""
+    user = find_user_by_email(db, email) if email else None
+    password_ok = verify_password(user.password_hash if user else None, password)
+    if user is None or not password_ok or not user.active:
+        return None
+    return user
+
+
+def record_login(db: Session, user: User, now: datetime) -> None:
+    user.last_login_at = now
+    db.commit()
+
+
+def end_all_sessions(db: Session, user: User) -> None:
+    """A new nonce: every session cookie naming the old one stops working."""
+    user.session_nonce = new_nonce()
+    db.commit()
+
+
+def _token_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> str:
+    """A new single-use link token; earlier unused ones of the same purpose stop working."""
+    hours = current_app.config["INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"]
+    for old in db.scalars(
+        select(AuthToken).where(
+            AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None)
+        )
+    ):
+        old.used_at = now
+    raw = secrets.token_urlsafe(32)
+    db.add(AuthToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(raw),
+                     created_at=now, expires_at=now + timedelta(hours=hours)))
+    return raw
+
+
+def find_valid_token(db: Session, raw: str, purpose: TokenPurpose, now: datetime) -> AuthToken | None:
+    token = db.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(raw)))
+    if token is None or token.purpose != purpose or token.used_at is not None:
+        return None
+    if token.expires_at <= now or not token.user.active:
+        return None
+    return token
+
+
+def set_password_with_token(db: Session, token: AuthToken, password: str, now: datetime) -> User:
+    """Use the link once: set the password, activate the account, end other sessions."""
+    user = token.user
+    token.used_at = now
+    user.password_hash = hash_password(password)
+    user.session_nonce = new_nonce()
+    if user.activated_at is None:
+        user.activated_at = now
+    record(db, at=now, actor_id=user.id, action=f"password-{token.purpose}", entity="user",
+           entity_id=user.id)
+    db.commit()
+    return user
+
+
+def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> None:
+    """Issue a token, commit it, then send the email in the user's language."""
+    raw = issue_token(db, user, purpose, now)
+    db.commit()
+    endpoint = "auth.accept_invite" if purpose == TokenPurpose.INVITE else "auth.reset_password"
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
+    with force_locale(user.language):
+        if purpose == TokenPurpose.INVITE:
+            subject = _("Welcome to p4p: set your password")
+        else:
+            subject = _("Reset your p4p password")
+        hours = current_app.config[
+            "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
+        ]
+        text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
+    get_sender().send(Message(to=user.email, subject=subject, text=text))

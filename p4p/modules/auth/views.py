@@ -1,0 +1,113 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from p4p.access import allow, public
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.extensions import limiter
+from p4p.modules.auth import service
+from p4p.modules.auth.forms import LoginForm, NewPasswordForm, RequestResetForm
+from p4p.modules.auth.models import Role, TokenPurpose
+
+bp = Blueprint("auth", __name__)
+ALL_ROLES = tuple(Role)
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _account_limit() -> str:
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _email_key() -> str:
+    # A second limit per account: spreading guesses over many addresses does not help,
+    # and it only slows logins for minutes, so it cannot lock a person out for good.
+    return "login-email:" + service.normalise_email(request.form.get("email", ""))
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only same-site paths, so a crafted link cannot send people elsewhere after login."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_account_limit, key_func=_email_key, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(db, form.email.data, form.password.data)
+        if user is None:
+            form.password.errors.append(_("That email and password do not match an account."))
+        else:
+            session.clear()  # a fresh session at login, so an old cookie cannot be fixed on
+            login_user(user)
+            session.permanent = True
+            session["login_at"] = now().timestamp()
+            service.record_login(db, user, now())
+            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@allow(*ALL_ROLES)
+def logout():
+    service.end_all_sessions(db, current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash(_("You are logged out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _password_page(token: str, purpose: TokenPurpose, template: str):
+    found = service.find_valid_token(db, token, purpose, now())
+    if found is None:
+        return render_template("auth/link_invalid.html", purpose=purpose), 410
+    form = NewPasswordForm(email=found.user.email)
+    if form.validate_on_submit():
+        service.set_password_with_token(db, found, form.password.data, now())
+        logout_user()
+        session.clear()
+        flash(_("Your password is set. Please log in."), "success")
+        return redirect(url_for("auth.login"))
+    return render_template(template, form=form, user=found.user)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@public
+def accept_invite(token):
+    return _password_page(token, TokenPurpose.INVITE, "auth/accept_invite.html")
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@public
+def reset_password(token):
+    return _password_page(token, TokenPurpose.RESET, "auth/reset_password.html")
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def request_reset():
+    form = RequestResetForm()
+    if form.validate_on_submit():
+        user = service.find_user_by_email(db, form.email.data)
+        if user is not None and user.active:
+            service.send_link_email(db, user, TokenPurpose.RESET, now())
+        # The same answer either way, so the page does not reveal who has an account.
+        flash(_("If that email has an account, we sent it a link. Check your email."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/request_reset.html", form=form)

@@ -1,0 +1,81 @@
+"""The shape of the program definition and the weekly content (read from files, not the database)."""
+
+from dataclasses import dataclass, field
+
+# The fixed sections of every week, in order: (id, heading per language).
+SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
+    ("what-we-do", {"en": "What we do this week", "es": "Lo que hacemos esta semana"}),
+    ("key-ideas", {"en": "Key ideas", "es": "Ideas clave"}),
+    ("try-it", {"en": "Try it together", "es": "Hagámoslo juntos"}),
+    ("home-practice", {"en": "Home practice", "es": "Práctica en casa"}),
+    ("questions", {"en": "Questions to think about", "es": "Preguntas para pensar"}),
+    ("action-plan", {"en": "Your action plan", "es": "Tu plan de acción"}),
+)
+SECTION_IDS = tuple(section_id for section_id, _ in SECTIONS)
+
+
+@dataclass(frozen=True)
+class PracticeType:
+    key: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    heading: str
+    html: str  # sanitised
+    text: str  # plain text, for reading aloud and measuring
+
+
+@dataclass(frozen=True)
+class WeekContent:
+    arm: str
+    number: int
+    language: str
+    title: str
+    goal: str
+    practice_types: tuple[PracticeType, ...]
+    target_minutes: int
+    target_days: int
+    sections: tuple[Section, ...]
+    words: int
+    grade: float
+
+    def section(self, section_id: str) -> Section:
+        return next(s for s in self.sections if s.id == section_id)
+
+
+@dataclass(frozen=True)
+class Arm:
+    key: str
+    label: str
+    weeks: tuple[int, ...]
+    # content[language][week number]
+    content: dict[str, dict[int, WeekContent]] = field(default_factory=dict, compare=False)
+
+    def week(self, number: int, language: str = "en") -> WeekContent:
+        by_language = self.content.get(language) or self.content["en"]
+        return by_language.get(number) or self.content["en"][number]
+
+    def practice_types(self, numbers, language: str = "en") -> list[PracticeType]:
+        """The practice types of the given weeks, each key once, in week order."""
+        seen: dict[str, PracticeType] = {}
+        for number in numbers:
+            for practice_type in self.week(number, language).practice_types:
+                seen.setdefault(practice_type.key, practice_type)
+        return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Program:
+    study: str
+    languages: tuple[str, ...]
+    session_minutes: int
+    cadence_days: int
+    delivery: str
+    follow_up_months: tuple[int, ...]
+    arms: dict[str, Arm]
+
+    def arm(self, key: str) -> Arm:
+        return self.arms[key]

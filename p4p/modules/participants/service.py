@@ -1,0 +1,133 @@
+"""A participant's place in their program: which weeks are open, done, and what is next."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from p4p.modules.curriculum.models import Program
+from p4p.modules.participants.models import Participant, WeekProgress
+from p4p.modules.sites.models import Cohort, Meeting
+from p4p.modules.sites.service import local_datetime, local_today, next_meeting
+
+
+@dataclass(frozen=True)
+class WeekState:
+    number: int
+    meeting: Meeting | None
+    opens_on: date | None  # the local date of the week's meeting
+    ends_on: date | None  # the day before the next week opens
+    is_open: bool
+    is_done: bool
+
+
+def participant_for_user(db: Session, user_id: int) -> Participant | None:
+    """The participant with cohort, site and meetings loaded: two queries, whatever the study size."""
+    return db.scalar(
+        select(Participant)
+        .where(Participant.user_id == user_id)
+        .options(
+            joinedload(Participant.cohort).joinedload(Cohort.site),
+            joinedload(Participant.cohort).selectinload(Cohort.meetings),
+        )
+    )
+
+
+def done_weeks(db: Session, participant_id: int) -> set[int]:
+    return set(db.scalars(select(WeekProgress.week).where(WeekProgress.participant_id == participant_id)))
+
+
+def week_states(participant: Participant, program: Program, done: set[int], now: datetime) -> list[WeekState]:
+    """Each week of the participant's arm; a week opens on its meeting's local date."""
+    site = participant.cohort.site
+    today = local_today(now, site.timezone)
+    by_week = {meeting.week: meeting for meeting in participant.cohort.meetings}
+    opens = {
+        week: local_datetime(meeting.starts_at, site.timezone).date() for week, meeting in by_week.items()
+    }
+    weeks = program.arm(participant.arm).weeks
+    states = []
+    for index, week in enumerate(weeks):
+        opens_on = opens.get(week)
+        next_opens = opens.get(weeks[index + 1]) if index + 1 < len(weeks) else None
+        if next_opens is not None:
+            ends_on = next_opens - timedelta(days=1)
+        elif opens_on is not None:
+            ends_on = opens_on + timedelta(days=program.cadence_days - 1)
+        else:
+            ends_on = None
+        states.append(
+            WeekState(
+                number=week,
+                meeting=by_week.get(week),
+                opens_on=opens_on,
+                ends_on=ends_on,
+                is_open=opens_on is not None and opens_on <= today,
+                is_done=week in done,
+            )
+        )
+    return states
+
+
+def current_week(states: list[WeekState]) -> WeekState | None:
+    """The latest open week; None before the program starts."""
+    open_states = [state for state in states if state.is_open]
+    return open_states[-1] if open_states else None
+
+
+def week_of_date(states: list[WeekState], day: date) -> int | None:
+    """Which program week a date falls in (None before week 1 or after the last week ends)."""
+    for state in states:
+        if state.opens_on and state.ends_on and state.opens_on <= day <= state.ends_on:
+            return state.number
+    return None
+
+
+def set_week_done(db: Session, participant: Participant, week: int, done: bool, now: datetime) -> None:
+    existing = db.scalar(
+        select(WeekProgress).where(WeekProgress.participant_id == participant.id, WeekProgress.week == week)
+    )
+    if done and existing is None:
+        db.add(WeekProgress(participant_id=participant.id, week=week, completed_at=now))
+    elif not done and existing is not None:
+        db.execute(delete(WeekProgress).where(WeekProgress.id == existing.id))
+    db.commit()
+
+
+def next_meeting_of(states: list[WeekState], now: datetime) -> Meeting | None:
+    return next_meeting([s.meeting for s in states if s.meeting is not None], now)
+
+
+def participant_or_404(db: Session, user_id: int) -> Participant:
+    """The logged-in participant's own record; a participant account without one sees 404."""
+    from werkzeug.exceptions import NotFound
+
+    participant = participant_for_user(db, user_id)
+    if participant is None:
+        raise NotFound()
+    return participant
+
+
+@dataclass(frozen=True)
+class ParticipantContext:
+    """What every participant page needs: who, which arm, and where they are in it."""
+
+    participant: Participant
+    states: list[WeekState]
+    current: WeekState | None
+    today: date
+
+    @property
+    def open_weeks(self) -> list[int]:
+        return [s.number for s in self.states if s.is_open]
+
+    def state(self, week: int) -> WeekState | None:
+        return next((s for s in self.states if s.number == week), None)
+
+
+def participant_context(db: Session, user_id: int, program: Program, now: datetime) -> ParticipantContext:
+    participant = participant_or_404(db, user_id)
+    states = week_states(participant, program, done_weeks(db, participant.id), now)
+    today = local_today(now, participant.cohort.site.timezone)
+    return ParticipantContext(participant, states, current_week(states), today)

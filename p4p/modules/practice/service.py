@@ -1,0 +1,103 @@
+"""Home practice, action plans and the weekly self-check: the participant's own records."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p4p.modules.participants.models import Participant
+from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+
+# Under this, the page suggests a smaller plan (self-management programs use 7).
+CONFIDENT_ENOUGH = 7
+
+
+@dataclass(frozen=True)
+class PracticeEntry:
+    practiced_on: date
+    practice_type: str
+    minutes: int
+    guided: bool
+    pain_before: int | None
+    pain_after: int | None
+    note: str | None
+
+
+def practice_logs(db: Session, participant_id: int) -> list[PracticeLog]:
+    return list(
+        db.scalars(
+            select(PracticeLog)
+            .where(PracticeLog.participant_id == participant_id)
+            .order_by(PracticeLog.practiced_on.desc(), PracticeLog.id.desc())
+        )
+    )
+
+
+def own_log_or_none(db: Session, participant_id: int, log_id: int) -> PracticeLog | None:
+    """An entry only if it belongs to this participant: anyone else's id looks like no entry."""
+    return db.scalar(
+        select(PracticeLog).where(PracticeLog.id == log_id, PracticeLog.participant_id == participant_id)
+    )
+
+
+def add_practice(db: Session, participant: Participant, entry: PracticeEntry, now: datetime) -> PracticeLog:
+    log = PracticeLog(participant_id=participant.id, created_at=now, updated_at=now, **entry.__dict__)
+    db.add(log)
+    db.commit()
+    return log
+
+
+def update_practice(db: Session, log: PracticeLog, entry: PracticeEntry, now: datetime) -> None:
+    for field, value in entry.__dict__.items():
+        setattr(log, field, value)
+    log.updated_at = now
+    db.commit()
+
+
+def delete_practice(db: Session, log: PracticeLog) -> None:
+    db.delete(log)
+    db.commit()
+
+
+def plans_by_week(db: Session, participant_id: int) -> dict[int, ActionPlan]:
+    plans = db.scalars(select(ActionPlan).where(ActionPlan.participant_id == participant_id))
+    return {plan.week: plan for plan in plans}
+
+
+def save_action_plan(db: Session, participant: Participant, week: int, fields: dict, now: datetime) -> ActionPlan:
+    """Write or rewrite the plan of a week (one plan a week)."""
+    plan = db.scalar(
+        select(ActionPlan).where(ActionPlan.participant_id == participant.id, ActionPlan.week == week)
+    )
+    if plan is None:
+        plan = ActionPlan(participant_id=participant.id, week=week, created_at=now)
+        db.add(plan)
+    for name in ("what", "how_much", "when", "how_often", "confidence"):
+        setattr(plan, name, fields[name])
+    plan.updated_at = now
+    db.commit()
+    return plan
+
+
+def set_plan_outcome(db: Session, plan: ActionPlan, outcome: str | None, now: datetime) -> None:
+    plan.outcome = outcome
+    plan.updated_at = now
+    db.commit()
+
+
+def self_checks(db: Session, participant_id: int) -> dict[int, SelfCheck]:
+    checks = db.scalars(select(SelfCheck).where(SelfCheck.participant_id == participant_id))
+    return {check.week: check for check in checks}
+
+
+def save_self_check(db: Session, participant: Participant, week: int, ratings: dict, now: datetime) -> SelfCheck:
+    check = db.scalar(
+        select(SelfCheck).where(SelfCheck.participant_id == participant.id, SelfCheck.week == week)
+    )
+    if check is None:
+        check = SelfCheck(participant_id=participant.id, week=week, created_at=now)
+        db.add(check)
+    check.pain, check.enjoyment, check.activity = ratings["pain"], ratings["enjoyment"], ratings["activity"]
+    db.commit()
+    return check

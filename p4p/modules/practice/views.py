@@ -1,0 +1,120 @@
+"""Home practice log and the weekly self-check, for the participant's own records only."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from p4p.access import allow
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.modules.auth.models import Role
+from p4p.modules.curriculum.service import get_program
+from p4p.modules.participants.service import participant_context
+from p4p.modules.practice import service
+from p4p.modules.practice.forms import PracticeForm, SelfCheckForm, ConfirmForm
+from p4p.modules.sites.service import local_today
+
+bp = Blueprint("practice", __name__)
+
+
+def _context():
+    return participant_context(db, current_user.id, get_program(), now())
+
+
+def _practice_form(context, obj=None) -> PracticeForm:
+    participant = context.participant
+    enrolled_on = local_today(participant.enrolled_at, participant.cohort.site.timezone)
+    form = PracticeForm(obj=obj, earliest=enrolled_on, today=context.today)
+    arm = get_program().arm(participant.arm)
+    # Types from every week opened so far (week 1's before the program starts).
+    weeks = context.open_weeks or list(arm.weeks[:1])
+    types = arm.practice_types(reversed(weeks), str(get_locale() or "en"))
+    form.practice_type.choices = [(t.key, t.label) for t in types]
+    if obj is not None and obj.practice_type not in {t.key for t in types}:
+        form.practice_type.choices.append((obj.practice_type, obj.practice_type))
+    if obj is None and form.practiced_on.data is None:
+        form.practiced_on.data = context.today
+    if obj is not None and not form.is_submitted():
+        form.guided.data = "guided" if obj.guided else "self"
+    return form
+
+
+def _entry(form: PracticeForm) -> service.PracticeEntry:
+    return service.PracticeEntry(
+        practiced_on=form.practiced_on.data,
+        practice_type=form.practice_type.data,
+        minutes=form.minutes.data,
+        guided=form.guided.data == "guided",
+        pain_before=form.pain_before.data,
+        pain_after=form.pain_after.data,
+        note=(form.note.data or "").strip() or None,
+    )
+
+
+def _type_labels(context) -> dict[str, str]:
+    arm = get_program().arm(context.participant.arm)
+    return {t.key: t.label for t in arm.practice_types(arm.weeks, str(get_locale() or "en"))}
+
+
+@bp.route("/practice", methods=["GET", "POST"])
+@allow(Role.PARTICIPANT)
+def log():
+    context = _context()
+    form = _practice_form(context)
+    if form.validate_on_submit():
+        service.add_practice(db, context.participant, _entry(form), now())
+        flash(_("Your practice is saved. Nice work!"), "success")
+        return redirect(url_for("practice.log"))
+    status = 422 if form.is_submitted() else 200
+    logs = service.practice_logs(db, context.participant.id)
+    return render_template("practice/log.html", context=context, form=form, logs=logs,
+                           labels=_type_labels(context), delete_form=ConfirmForm()), status
+
+
+@bp.route("/practice/<int:log_id>/edit", methods=["GET", "POST"])
+@allow(Role.PARTICIPANT)
+def edit(log_id: int):
+    context = _context()
+    entry = service.own_log_or_none(db, context.participant.id, log_id)
+    if entry is None:
+        abort(404)
+    form = _practice_form(context, obj=entry)
+    if form.validate_on_submit():
+        service.update_practice(db, entry, _entry(form), now())
+        flash(_("Your changes are saved."), "success")
+        return redirect(url_for("practice.log"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("practice/edit.html", context=context, form=form, entry=entry), status
+
+
+@bp.route("/practice/<int:log_id>/delete", methods=["POST"])
+@allow(Role.PARTICIPANT)
+def delete(log_id: int):
+    context = _context()
+    entry = service.own_log_or_none(db, context.participant.id, log_id)
+    if entry is None:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    service.delete_practice(db, entry)
+    flash(_("The entry is deleted."), "info")
+    return redirect(url_for("practice.log"))
+
+
+@bp.route("/check-in", methods=["GET", "POST"])
+@allow(Role.PARTICIPANT)
+def self_check():
+    context = _context()
+    if context.current is None:
+        return render_template("practice/self_check.html", context=context, form=None, checks={})
+    checks = service.self_checks(db, context.participant.id)
+    existing = checks.get(context.current.number)
+    form = SelfCheckForm(obj=existing)
+    if form.validate_on_submit():
+        service.save_self_check(db, context.participant, context.current.number, form.data, now())
+        flash(_("Your check-in is saved. See how it changes on My progress."), "success")
+        return redirect(url_for("participants.progress"))
+    status = 422 if form.is_submitted() else 200
+    return render_template("practice/self_check.html", context=context, form=form, checks=checks,
+                           existing=existing), status

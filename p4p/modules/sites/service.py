@@ -1,0 +1,121 @@
+"""Sites, cohorts and their meeting schedule; local times come from the site's timezone."""
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from p4p.modules.audit.service import record
+from p4p.modules.auth.models import Role, User
+from p4p.modules.curriculum.models import Program
+from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, Site
+
+
+def local_datetime(moment: datetime, timezone: str) -> datetime:
+    return moment.astimezone(ZoneInfo(timezone))
+
+
+def local_today(now: datetime, timezone: str) -> date:
+    return local_datetime(now, timezone).date()
+
+
+def first_meeting_date(start_date: date, weekday: int) -> date:
+    """The first day on or after the start date that falls on the cohort's weekday."""
+    return start_date + timedelta(days=(weekday - start_date.weekday()) % 7)
+
+
+def to_utc(local_date: date, local_time: time, timezone: str) -> datetime:
+    """A local wall-clock time as UTC; zoneinfo picks the right offset on each side of DST."""
+    return datetime.combine(local_date, local_time, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
+
+
+def schedule(cohort: Cohort, site: Site, weeks, cadence_days: int) -> list[tuple[int, datetime]]:
+    """(week, UTC start) for each week: the same local time every cadence, across DST changes."""
+    first = first_meeting_date(cohort.start_date, cohort.weekday)
+    return [
+        (week, to_utc(first + timedelta(days=cadence_days * index), cohort.local_start_time, site.timezone))
+        for index, week in enumerate(weeks)
+    ]
+
+
+def create_site(db: Session, *, name: str, timezone: str, address: str | None, now: datetime,
+                actor_id: int | None = None) -> Site:
+    ZoneInfo(timezone)  # raises on an unknown zone before anything is written
+    site = Site(name=name.strip(), timezone=timezone, address=address)
+    db.add(site)
+    db.flush()
+    record(db, at=now, actor_id=actor_id, action="create", entity="site", entity_id=site.id,
+           new={"name": site.name, "timezone": timezone})
+    return site
+
+
+def create_cohort(
+    db: Session,
+    *,
+    program: Program,
+    site: Site,
+    arm: str,
+    name: str,
+    start_date: date,
+    weekday: int,
+    local_start_time: time,
+    now: datetime,
+    duration_minutes: int | None = None,
+    location: str | None = None,
+    video_link: str | None = None,
+    actor_id: int | None = None,
+) -> Cohort:
+    """A cohort and its dated meetings, one per week of its arm."""
+    arm_def = program.arm(arm)
+    duration = duration_minutes or program.session_minutes
+    cohort = Cohort(site=site, arm=arm, name=name.strip(), start_date=start_date, weekday=weekday,
+                    local_start_time=local_start_time, duration_minutes=duration,
+                    location=location, video_link=video_link)
+    mode = "video" if video_link and not location else "in_person"
+    for week, starts_at in schedule(cohort, site, arm_def.weeks, program.cadence_days):
+        cohort.meetings.append(
+            Meeting(week=week, starts_at=starts_at, duration_minutes=duration, mode=mode)
+        )
+    db.add(cohort)
+    db.flush()
+    record(db, at=now, actor_id=actor_id, action="create", entity="cohort", entity_id=cohort.id,
+           new={"name": cohort.name, "arm": arm, "site_id": site.id, "start_date": start_date.isoformat()})
+    return cohort
+
+
+def assign_facilitator(db: Session, user: User, site: Site) -> None:
+    exists = db.get(FacilitatorSite, (user.id, site.id))
+    if exists is None:
+        db.add(FacilitatorSite(user_id=user.id, site_id=site.id))
+
+
+def visible_site_ids(db: Session, user: User) -> list[int] | None:
+    """The sites a staff member may see: None means all (coordinators and admins)."""
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return None
+    if user.role == Role.FACILITATOR:
+        return list(db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id)))
+    return []
+
+
+def cohorts_for(db: Session, user: User) -> list[Cohort]:
+    """Cohorts the user may see, with site and meetings loaded (a fixed number of queries)."""
+    site_ids = visible_site_ids(db, user)
+    query = (
+        select(Cohort)
+        .options(selectinload(Cohort.site), selectinload(Cohort.meetings))
+        .order_by(Cohort.start_date.desc(), Cohort.name)
+    )
+    if site_ids is not None:
+        query = query.where(Cohort.site_id.in_(site_ids))
+    return list(db.scalars(query))
+
+
+def next_meeting(meetings: list[Meeting], now: datetime) -> Meeting | None:
+    """The first meeting not yet over and not cancelled."""
+    upcoming = [
+        m for m in meetings
+        if m.status != "cancelled" and m.starts_at + timedelta(minutes=m.duration_minutes) > now
+    ]
+    return min(upcoming, key=lambda m: m.starts_at, default=None)

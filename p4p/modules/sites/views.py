@@ -1,0 +1,21 @@
+"""Staff start page: the cohorts a staff member may see, with where each one stands."""
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from p4p.access import allow
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.modules.auth.models import STAFF_ROLES
+from p4p.modules.sites import service
+
+bp = Blueprint("sites", __name__, url_prefix="/staff")
+
+
+@bp.route("/")
+@allow(*STAFF_ROLES)
+def dashboard():
+    moment = now()
+    cohorts = service.cohorts_for(db, current_user)
+    rows = [(cohort, service.next_meeting(cohort.meetings, moment)) for cohort in cohorts]
+    return render_template("staff/dashboard.html", rows=rows, now=moment)

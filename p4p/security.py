@@ -1,0 +1,105 @@
+"""Sessions that end (logout, idle, absolute), the user loader, security headers, error pages."""
+
+from datetime import timedelta
+
+from flask import current_app, g, render_template, request, session
+from flask_babel import lazy_gettext as _l
+from flask_login import logout_user
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.extensions import login_manager
+from p4p.modules.auth.models import User
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ]
+)
+
+
+@login_manager.user_loader
+def load_user(session_id: str) -> User | None:
+    """The cookie holds "<id>:<nonce>"; a changed nonce (logout, deactivation) ends the session."""
+    user_id, _sep, nonce = session_id.partition(":")
+    if not user_id.isdigit() or not nonce:
+        return None
+    user = db.scalar(select(User).where(User.id == int(user_id)))
+    if user is None or not user.active or user.session_nonce != nonce:
+        return None
+    return user
+
+
+def _expire_old_sessions():
+    if "_user_id" not in session:
+        return
+    config = current_app.config
+    current = now().timestamp()
+    login_at = session.get("login_at", 0)
+    seen_at = session.get("seen_at", login_at)
+    too_old = current - login_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
+    idle = current - seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"]).total_seconds()
+    if too_old or idle:
+        logout_user()
+        session.clear()
+        g.session_expired = True
+        return
+    session["seen_at"] = current
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["X-Frame-Options"] = "DENY"
+    headers["Referrer-Policy"] = "same-origin"
+    headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    if request.is_secure:
+        headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    if "_user_id" in session or request.endpoint not in (None, "static"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+ERROR_TITLES = {
+    400: _l("Something in that request was not right"),
+    403: _l("You do not have access to this page"),
+    404: _l("We could not find that page"),
+    405: _l("That action is not allowed here"),
+    410: _l("This link no longer works"),
+    413: _l("That upload is too large"),
+    429: _l("Too many tries"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def _error_page(error):
+    code = error.code if isinstance(error, HTTPException) else 500
+    if code == 500:
+        current_app.logger.exception("unhandled error")
+    title = ERROR_TITLES.get(code, ERROR_TITLES[500])
+    return render_template("errors/error.html", code=code, title=title), code
+
+
+def init_app(app) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please log in to see that page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    app.before_request(_expire_old_sessions)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _error_page)
+    app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))
