@@ -64,8 +64,10 @@ def _scale(value: float, maximum: float) -> float:
     return HEIGHT - BOTTOM - (value / maximum) * plot if maximum else HEIGHT - BOTTOM
 
 
-def _ticks(maximum: float) -> list[tuple[float, float]]:
-    return [(maximum * i / 4, _scale(maximum * i / 4, maximum)) for i in range(5)]
+def _ticks(maximum: float, intervals: int = 4) -> list[tuple[float, float]]:
+    return [
+        (maximum * i / intervals, _scale(maximum * i / intervals, maximum)) for i in range(intervals + 1)
+    ]
 
 
 def bar_chart(title: str, unit: str, data: list[tuple[str, float]], *, floor: float = 1,
@@ -86,4 +88,5 @@ def line_chart(title: str, unit: str, data: list[tuple[str, float | None]], *, m
         Point(label, value, LEFT + index * slot + slot / 2, None if value is None else _scale(value, maximum))
         for index, (label, value) in enumerate(data)
     ]
-    return Chart("line", title, unit, maximum, _ticks(maximum), [], points)
+    # Five intervals: a 0-10 scale then reads 0, 2, 4, 6, 8, 10.
+    return Chart("line", title, unit, maximum, _ticks(maximum, 5), [], points)

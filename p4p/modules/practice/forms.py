@@ -1,5 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
@@ -25,7 +26,8 @@ class PracticeForm(FlaskForm):
     )
     guided = RadioField(
         _l("How did you practice?"),
-        choices=[("guided", _l("Guided (with a recording or a person)")), ("self", _l("On my own"))],
+        choices=[SelectChoice("guided", _l("Guided (with a recording or a person)")),
+                 SelectChoice("self", _l("On my own"))],
         validators=[InputRequired(_l("Choose guided or on my own."))],
         default="self",
     )
@@ -61,7 +63,8 @@ class ActionPlanForm(FlaskForm):
 class PlanOutcomeForm(FlaskForm):
     outcome = RadioField(
         _l("Did you do last week's plan?"),
-        choices=[("done", _l("Yes, all of it")), ("partly", _l("Some of it")), ("not_done", _l("Not this time"))],
+        choices=[SelectChoice("done", _l("Yes, all of it")), SelectChoice("partly", _l("Some of it")),
+                 SelectChoice("not_done", _l("Not this time"))],
         validators=[InputRequired(_l("Choose one answer."))],
     )
 

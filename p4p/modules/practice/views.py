@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from p4p.access import allow
 from p4p.clock import now
@@ -30,9 +31,9 @@ def _practice_form(context, obj=None) -> PracticeForm:
     # Types from every week opened so far (week 1's before the program starts).
     weeks = context.open_weeks or list(arm.weeks[:1])
     types = arm.practice_types(reversed(weeks), str(get_locale() or "en"))
-    form.practice_type.choices = [(t.key, t.label) for t in types]
+    form.practice_type.choices = [SelectChoice(t.key, t.label) for t in types]
     if obj is not None and obj.practice_type not in {t.key for t in types}:
-        form.practice_type.choices.append((obj.practice_type, obj.practice_type))
+        form.practice_type.choices.append(SelectChoice(obj.practice_type, obj.practice_type))
     if obj is None and form.practiced_on.data is None:
         form.practiced_on.data = context.today
     if obj is not None and not form.is_submitted():
