@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from p4p import migrate
 from p4p.clock import now as clock_now
@@ -49,6 +49,7 @@ def _parse_now(value: str | None) -> datetime:
 @click.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no users.")
 @click.option("--now", "now_text", help="Pretend it is this moment (ISO 8601 with offset).")
+@with_appcontext
 def seed_demo_command(if_empty, now_text):
     """Create the demo study (dates relative to now); running it twice changes nothing."""
     from sqlalchemy import func, select
@@ -70,6 +71,7 @@ def seed_demo_command(if_empty, now_text):
 @click.option("--role", type=click.Choice(["participant", "facilitator", "coordinator", "admin"]),
               required=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
 def create_user_command(email, name, role, password):
     """Create a staff account (participants are enrolled, not created here)."""
     from p4p.modules.auth.passwords import password_problems

@@ -1,0 +1,72 @@
+"""The demo study and the command-line tools."""
+
+from sqlalchemy import func, select
+
+from conftest import login
+from p4p.demo import DEMO_PASSWORD
+from p4p.modules.auth.models import User
+from p4p.modules.participants.models import Participant
+from p4p.modules.sites.models import Cohort, Meeting, Site
+
+DEMO_ACCOUNTS = ["participant.p4p@example.org", "participant.ktw@example.org",
+                 "facilitator.north@example.org", "facilitator.south@example.org",
+                 "coordinator@example.org", "admin@example.org"]
+
+
+def _counts(db):
+    db.expire_all()
+    return [db.scalar(select(func.count()).select_from(m)) for m in (User, Site, Cohort, Meeting, Participant)]
+
+
+def test_seed_demo_creates_the_study_once(runner, db):
+    assert "demo study created" in runner.invoke(args=["seed-demo"]).output
+    first = _counts(db)
+    assert first[1:4] == [2, 4, 36]
+    assert 20 <= first[4] <= 30
+    assert "already present" in runner.invoke(args=["seed-demo"]).output
+    assert _counts(db) == first
+
+
+def test_demo_accounts_log_in_and_each_participant_sees_their_own_arm(runner, client, app):
+    runner.invoke(args=["seed-demo"])
+    for email in DEMO_ACCOUNTS:
+        assert login(client, email, DEMO_PASSWORD).status_code == 302, email
+        client.post("/logout")
+    from p4p.modules.curriculum.service import get_program
+
+    with app.app_context():
+        titles = {key: arm.week(1).title for key, arm in get_program().arms.items()}
+    for email, own, other in (("participant.p4p@example.org", "partners4pain", "keys_to_wellbeing"),
+                              ("participant.ktw@example.org", "keys_to_wellbeing", "partners4pain")):
+        login(client, email, DEMO_PASSWORD)
+        page = client.get("/weeks/1").get_data(as_text=True)
+        assert titles[own] in page and titles[other] not in page
+        home = client.get("/home").get_data(as_text=True)
+        assert "Week 3 of 9" in home or "Week 4 of 9" in home or "Week 5 of 9" in home
+        client.post("/logout")
+
+
+def test_demo_has_a_finished_cohort_and_history(runner, client):
+    runner.invoke(args=["seed-demo"])
+    login(client, "coordinator@example.org", DEMO_PASSWORD)
+    page = client.get("/staff/").get_data(as_text=True)
+    assert "Finished" in page
+    client.post("/logout")
+    login(client, "participant.p4p@example.org", DEMO_PASSWORD)
+    progress = client.get("/progress").get_data(as_text=True)
+    assert "<svg" in progress
+
+
+def test_seed_demo_if_empty_leaves_a_real_database_alone(runner, factory):
+    factory.user("coordinator")
+    assert "not seeded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
+
+
+def test_create_user_refuses_a_weak_password(runner, db):
+    result = runner.invoke(args=["create-user", "--email", "a@example.org", "--name", "A", "--role", "admin",
+                                 "--password", "password"])
+    assert result.exit_code != 0
+    result = runner.invoke(args=["create-user", "--email", "a@example.org", "--name", "A", "--role", "admin",
+                                 "--password", "a long enough phrase"])
+    assert result.exit_code == 0
+    assert db.scalar(select(User.role).where(User.email == "a@example.org")) == "admin"
