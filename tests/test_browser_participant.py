@@ -1,0 +1,84 @@
+"""A participant on a phone: login, this week, log practice, see progress (real Chromium)."""
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+
+from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
+from conftest import PASSWORD
+from p4p.modules.practice.models import PracticeLog
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def browser_page(app):
+    with LiveServer(app) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
+        page = context.new_page()
+        page.base_url = server.url
+        yield page
+        browser.close()
+
+
+def test_participant_logs_practice_and_sees_progress_on_a_phone(browser_page, participant, db, clock):
+    page = browser_page
+    page.goto(page.base_url + "/login")
+    page.get_by_label("Email").fill(participant.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+
+    expect(page.get_by_text("Week 3 of 9")).to_be_visible()
+    expect(page.get_by_text("988").first).to_be_visible()
+    assert horizontal_overflow(page) == 0
+    screenshot(page, "participant-this-week")
+
+    page.get_by_role("link", name="Open this week's session").click()
+    expect(page.get_by_role("heading", name="Try it together")).to_be_visible()
+    assert horizontal_overflow(page) == 0
+
+    page.get_by_role("link", name="Practice", exact=True).click()
+    page.get_by_label("What did you practice?").select_option("body-scan")
+    page.get_by_label("Minutes").fill("300")
+    page.get_by_role("button", name="Save my practice").click()
+    expect(page.locator("#minutes-error")).to_contain_text("from 1 to 240")
+    screenshot(page, "participant-practice-error")
+    page.get_by_label("Minutes").fill("20")
+    page.get_by_label("Guided (with a recording or a person)").check()
+    page.get_by_label("Pain before (0 to 10, optional)").fill("6")
+    page.get_by_label("Pain after (0 to 10, optional)").fill("4")
+    page.get_by_role("button", name="Save my practice").click()
+    expect(page.get_by_text("Your practice is saved")).to_be_visible()
+    expect(page.get_by_text("20 minutes")).to_be_visible()
+    db.expire_all()
+    assert db.scalar(select(PracticeLog.minutes)) == 20
+
+    page.get_by_role("link", name="My progress").click()
+    expect(page.get_by_role("heading", name="My progress")).to_be_visible()
+    expect(page.locator("svg[role=img]").first).to_be_visible()
+    screenshot(page, "participant-progress")
+
+    page.set_viewport_size({"width": 320, "height": 700})
+    for path in ("/home", "/weeks", "/weeks/3", "/practice", "/progress", "/check-in"):
+        page.goto(page.base_url + path)
+        assert horizontal_overflow(page) == 0, path
+
+
+def test_keyboard_only_participant_can_log_practice(browser_page, participant, db, clock):
+    page = browser_page
+    page.goto(page.base_url + "/login")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.textContent").strip() == "Skip to main content"
+    page.get_by_label("Email").focus()
+    page.keyboard.type(participant.user.email)
+    page.keyboard.press("Tab")
+    page.keyboard.type(PASSWORD)
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    page.goto(page.base_url + "/practice")
+    page.get_by_label("Minutes").focus()
+    page.keyboard.type("15")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    expect(page.get_by_text("Your practice is saved")).to_be_visible()
