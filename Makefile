@@ -31,7 +31,7 @@ catalogs: | $(BIN)/python
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
-	$(FLASK) run --port $(PORT) --debug
+	$(FLASK) run --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -33,10 +33,9 @@ def _default_instance_path() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from p4p import access, db, security
+    from p4p import access, db, i18n, security
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
-    from p4p import i18n
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.curriculum import service as curriculum
 

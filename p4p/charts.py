@@ -66,26 +66,42 @@ def _scale(value: float, maximum: float) -> float:
 
 def _ticks(maximum: float, intervals: int = 4) -> list[tuple[float, float]]:
     return [
-        (maximum * i / intervals, _scale(maximum * i / intervals, maximum)) for i in range(intervals + 1)
+        (maximum * i / intervals, _scale(maximum * i / intervals, maximum))
+        for i in range(intervals + 1)
     ]
 
 
-def bar_chart(title: str, unit: str, data: list[tuple[str, float]], *, floor: float = 1,
-              target: float | None = None) -> Chart:
+def bar_chart(
+    title: str,
+    unit: str,
+    data: list[tuple[str, float]],
+    *,
+    floor: float = 1,
+    target: float | None = None,
+) -> Chart:
     maximum = _nice_maximum([v for _, v in data] + ([target] if target else []), floor)
     slot = (WIDTH - LEFT - RIGHT) / max(len(data), 1)
     bars = []
     for index, (label, value) in enumerate(data):
         y = _scale(value, maximum)
-        bars.append(Bar(label, value, LEFT + index * slot + slot * 0.15, y, slot * 0.7, HEIGHT - BOTTOM - y))
+        bars.append(
+            Bar(label, value, LEFT + index * slot + slot * 0.15, y, slot * 0.7, HEIGHT - BOTTOM - y)
+        )
     target_line = (target, _scale(target, maximum)) if target else None
     return Chart("bar", title, unit, maximum, _ticks(maximum), bars, [], target_line)
 
 
-def line_chart(title: str, unit: str, data: list[tuple[str, float | None]], *, maximum: float) -> Chart:
+def line_chart(
+    title: str, unit: str, data: list[tuple[str, float | None]], *, maximum: float
+) -> Chart:
     slot = (WIDTH - LEFT - RIGHT) / max(len(data), 1)
     points = [
-        Point(label, value, LEFT + index * slot + slot / 2, None if value is None else _scale(value, maximum))
+        Point(
+            label,
+            value,
+            LEFT + index * slot + slot / 2,
+            None if value is None else _scale(value, maximum),
+        )
         for index, (label, value) in enumerate(data)
     ]
     # Five intervals: a 0-10 scale then reads 0, 2, 4, 6, 8, 10.

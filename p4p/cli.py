@@ -42,7 +42,9 @@ def _parse_now(value: str | None) -> datetime:
         return clock_now()
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
-        raise click.BadParameter("give a timezone, e.g. 2026-11-21T18:00:00+00:00", param_hint="--now")
+        raise click.BadParameter(
+            "give a timezone, e.g. 2026-11-21T18:00:00+00:00", param_hint="--now"
+        )
     return moment
 
 
@@ -68,8 +70,11 @@ def seed_demo_command(if_empty, now_text):
 @click.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
-@click.option("--role", type=click.Choice(["participant", "facilitator", "coordinator", "admin"]),
-              required=True)
+@click.option(
+    "--role",
+    type=click.Choice(["participant", "facilitator", "coordinator", "admin"]),
+    required=True,
+)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
 def create_user_command(email, name, role, password):
@@ -101,10 +106,14 @@ def curriculum_check(content_dir):
             for language in program.languages:
                 for number in arm.weeks:
                     week = arm.content[language][number]
-                    click.echo(f"{arm.key:<20} {language:<4} {number:>4}  {week.words:>5}  "
-                               f"{week.grade:>5.1f}  {week.title}")
+                    click.echo(
+                        f"{arm.key:<20} {language:<4} {number:>4}  {week.words:>5}  "
+                        f"{week.grade:>5.1f}  {week.title}"
+                    )
         weeks = sum(len(a.weeks) * len(program.languages) for a in program.arms.values())
-        click.echo(f"{weeks} valid weeks (grade: Flesch-Kincaid for en, Fernández-Huerta ease for es)")
+        click.echo(
+            f"{weeks} valid weeks (grade: Flesch-Kincaid for en, Fernández-Huerta ease for es)"
+        )
     for problem in problems:
         click.echo(f"INVALID {problem}", err=True)
     sys.exit(1 if problems else 0)

@@ -29,11 +29,28 @@ STAFF = [
     ("facilitator.south@example.org", "Luis Herrera", Role.FACILITATOR),
 ]
 NAMES = [
-    "Rosa Martinez", "James Begay", "Linh Nguyen", "Keanu Kahale", "Denise Washington",
-    "Miguel Torres", "Grace Kim", "Darnell Brooks", "Leilani Akana", "Sofia Ramirez",
-    "Robert Yazzie", "Mei Chen", "Tanya Johnson", "Jorge Castillo", "Malia Fonoti",
-    "Andre Williams", "Ana Morales", "Priya Patel", "Curtis Redhorse", "Lucia Flores",
-    "Terrence Jackson", "Hana Sato",
+    "Rosa Martinez",
+    "James Begay",
+    "Linh Nguyen",
+    "Keanu Kahale",
+    "Denise Washington",
+    "Miguel Torres",
+    "Grace Kim",
+    "Darnell Brooks",
+    "Leilani Akana",
+    "Sofia Ramirez",
+    "Robert Yazzie",
+    "Mei Chen",
+    "Tanya Johnson",
+    "Jorge Castillo",
+    "Malia Fonoti",
+    "Andre Williams",
+    "Ana Morales",
+    "Priya Patel",
+    "Curtis Redhorse",
+    "Lucia Flores",
+    "Terrence Jackson",
+    "Hana Sato",
 ]
 # (site, arm, name, weeks since start, weekday offset, local time)
 COHORTS = [
@@ -56,14 +73,26 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
     """Create the demo study; False (and nothing written) when it already exists."""
     if is_seeded(db):
         return False
-    rng = random.Random(2026)  # the same history every time
-    users = {email: create_user(db, email=email, name=name, role=role, now=now, password=DEMO_PASSWORD)
-             for email, name, role in STAFF}
+    rng = random.Random(2026)  # noqa: S311 - the same demo history every time, not a secret
+    users = {
+        email: create_user(db, email=email, name=name, role=role, now=now, password=DEMO_PASSWORD)
+        for email, name, role in STAFF
+    }
     sites = {
-        "north": create_site(db, name="Northside Community Center", timezone="America/Chicago",
-                             address="1200 N Main St, Room 4", now=now),
-        "south": create_site(db, name="South Valley YMCA", timezone="America/Los_Angeles",
-                             address="88 Valley Rd, Wellness Room", now=now),
+        "north": create_site(
+            db,
+            name="Northside Community Center",
+            timezone="America/Chicago",
+            address="1200 N Main St, Room 4",
+            now=now,
+        ),
+        "south": create_site(
+            db,
+            name="South Valley YMCA",
+            timezone="America/Los_Angeles",
+            address="88 Valley Rd, Wellness Room",
+            now=now,
+        ),
     }
     assign_facilitator(db, users["facilitator.north@example.org"], sites["north"])
     assign_facilitator(db, users["facilitator.south@example.org"], sites["south"])
@@ -73,21 +102,44 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
         site = sites[site_key]
         start = local_today(now, site.timezone) - timedelta(weeks=weeks_ago, days=days_ago)
         video = "https://video.example.org/p4p-" + name.lower().replace(" ", "-")
-        cohort = create_cohort(db, program=program, site=site, arm=arm, name=name, start_date=start,
-                               weekday=start.weekday(), local_start_time=at, now=now,
-                               location=site.address, video_link=video)
+        cohort = create_cohort(
+            db,
+            program=program,
+            site=site,
+            arm=arm,
+            name=name,
+            start_date=start,
+            weekday=start.weekday(),
+            local_start_time=at,
+            now=now,
+            location=site.address,
+            video_link=video,
+        )
         members = []
         for index in range(6):
             serial += 1
-            email, person = NAMED_PARTICIPANTS.get(name, (None, None)) if index == 0 else (None, None)
+            email, person = (
+                NAMED_PARTICIPANTS.get(name, (None, None)) if index == 0 else (None, None)
+            )
             person = person or next(names)
             email = email or f"demo.{serial:02d}@example.org"
             never_activated = index == 5
-            user = create_user(db, email=email, name=person, role=Role.PARTICIPANT, now=now,
-                               password=None if never_activated else DEMO_PASSWORD)
+            user = create_user(
+                db,
+                email=email,
+                name=person,
+                role=Role.PARTICIPANT,
+                now=now,
+                password=None if never_activated else DEMO_PASSWORD,
+            )
             enrolled = datetime.combine(start - timedelta(days=10), time(12), tzinfo=UTC)
-            participant = Participant(user=user, study_id=f"P4P-{serial:03d}", arm=arm, cohort=cohort,
-                                      enrolled_at=enrolled)
+            participant = Participant(
+                user=user,
+                study_id=f"P4P-{serial:03d}",
+                arm=arm,
+                cohort=cohort,
+                enrolled_at=enrolled,
+            )
             db.add(participant)
             members.append((participant, never_activated))
         db.flush()
@@ -96,7 +148,9 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
     return True
 
 
-def _history(db: Session, rng: random.Random, program: Program, cohort, members, now: datetime) -> None:
+def _history(
+    db: Session, rng: random.Random, program: Program, cohort, members, now: datetime
+) -> None:
     arm = program.arm(cohort.arm)
     past = [m for m in cohort.meetings if m.starts_at + timedelta(minutes=m.duration_minutes) < now]
     today = local_today(now, cohort.site.timezone)
@@ -106,38 +160,84 @@ def _history(db: Session, rng: random.Random, program: Program, cohort, members,
         engagement = 0.25 if never_activated else rng.uniform(0.45, 0.95)
         for meeting in past[:-1] if len(past) > 1 else past:
             roll = rng.random()
-            status = ("present" if roll < engagement else "late" if roll < engagement + 0.05
-                      else "excused" if roll < engagement + 0.15 else "absent")
+            status = (
+                "present"
+                if roll < engagement
+                else "late"
+                if roll < engagement + 0.05
+                else "excused"
+                if roll < engagement + 0.15
+                else "absent"
+            )
             made_up = status in ("excused", "absent") and rng.random() < 0.4
-            db.add(Attendance(meeting=meeting, participant=participant, status=status, mode=meeting.mode,
-                              recorded_at=meeting.starts_at + timedelta(hours=2),
-                              made_up_on=(meeting.starts_at + timedelta(days=2)).date() if made_up else None,
-                              made_up_how="one_to_one" if made_up else None))
+            db.add(
+                Attendance(
+                    meeting=meeting,
+                    participant=participant,
+                    status=status,
+                    mode=meeting.mode,
+                    recorded_at=meeting.starts_at + timedelta(hours=2),
+                    made_up_on=(meeting.starts_at + timedelta(days=2)).date() if made_up else None,
+                    made_up_how="one_to_one" if made_up else None,
+                )
+            )
         if never_activated:
             continue
         pain = rng.randint(5, 8)
         for meeting in past:
             week = arm.week(meeting.week)
             if rng.random() < engagement:
-                db.add(WeekProgress(participant=participant, week=meeting.week,
-                                    completed_at=meeting.starts_at + timedelta(days=3)))
+                db.add(
+                    WeekProgress(
+                        participant=participant,
+                        week=meeting.week,
+                        completed_at=meeting.starts_at + timedelta(days=3),
+                    )
+                )
             if rng.random() < engagement:
-                db.add(ActionPlan(participant=participant, week=meeting.week, what=week.goal[:200],
-                                  how_much="15 minutes", when="after breakfast", how_often="5 days",
-                                  confidence=rng.randint(5, 10),
-                                  outcome=rng.choice(["done", "partly", "not_done", None]),
-                                  created_at=meeting.starts_at, updated_at=meeting.starts_at))
+                db.add(
+                    ActionPlan(
+                        participant=participant,
+                        week=meeting.week,
+                        what=week.goal[:200],
+                        how_much="15 minutes",
+                        when="after breakfast",
+                        how_often="5 days",
+                        confidence=rng.randint(5, 10),
+                        outcome=rng.choice(["done", "partly", "not_done", None]),
+                        created_at=meeting.starts_at,
+                        updated_at=meeting.starts_at,
+                    )
+                )
             if rng.random() < engagement:
                 pain = max(1, pain - rng.choice([0, 0, 1]))
-                db.add(SelfCheck(participant=participant, week=meeting.week, pain=pain,
-                                 enjoyment=max(0, pain - 1), activity=pain, created_at=meeting.starts_at))
+                db.add(
+                    SelfCheck(
+                        participant=participant,
+                        week=meeting.week,
+                        pain=pain,
+                        enjoyment=max(0, pain - 1),
+                        activity=pain,
+                        created_at=meeting.starts_at,
+                    )
+                )
             first_day = meeting.starts_at.date()
             for offset in range(program.cadence_days):
                 day = first_day + timedelta(days=offset)
                 if day > today or rng.random() > engagement * 0.8:
                     continue
                 kind = rng.choice(week.practice_types).key
-                db.add(PracticeLog(participant=participant, practiced_on=day, practice_type=kind,
-                                   minutes=rng.choice([5, 10, 10, 15, 15, 20, 25]),
-                                   guided=rng.random() < 0.5, pain_before=pain, pain_after=max(0, pain - 1),
-                                   note=None, created_at=now, updated_at=now))
+                db.add(
+                    PracticeLog(
+                        participant=participant,
+                        practiced_on=day,
+                        practice_type=kind,
+                        minutes=rng.choice([5, 10, 10, 15, 15, 20, 25]),
+                        guided=rng.random() < 0.5,
+                        pain_before=pain,
+                        pain_after=max(0, pain - 1),
+                        note=None,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                )

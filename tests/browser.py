@@ -8,13 +8,24 @@ from pathlib import Path
 from werkzeug.serving import make_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 def chromium_path() -> str:
     """The system Chromium; a missing browser fails the test run, it never skips it."""
-    path = os.environ.get("P4P_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    path = (
+        os.environ.get("P4P_CHROMIUM")
+        or shutil.which("chromium")
+        or shutil.which("chromium-browser")
+    )
     if not path:
         raise RuntimeError("Chromium is not installed: apt-get install chromium (see .ci/run)")
     return path
@@ -44,4 +55,6 @@ def screenshot(page, name: str) -> Path:
 
 def horizontal_overflow(page) -> int:
     """How many pixels the page is wider than the viewport (0 means no sideways scrolling)."""
-    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )

@@ -2,7 +2,7 @@
 with a fixed clock, clients, a CLI runner, logged-in users and factories."""
 
 import os
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -37,8 +37,9 @@ def database_url(tmp_path_factory):
 
 def _reset_schema(url: str) -> None:
     """Start from nothing, then build the schema with the real migrations."""
-    from p4p import migrate
     from flask import Flask
+
+    from p4p import migrate
 
     engine = create_engine(url)
     with engine.begin() as connection:
@@ -148,16 +149,28 @@ class Factory:
         from p4p.modules.auth.service import create_user
 
         n = self._next()
-        user = create_user(self.db, email=email or f"{role}{n}@example.org", name=name or f"{role.title()} {n}",
-                           role=role, now=self.clock(), password=password, language=language)
+        user = create_user(
+            self.db,
+            email=email or f"{role}{n}@example.org",
+            name=name or f"{role.title()} {n}",
+            role=role,
+            now=self.clock(),
+            password=password,
+            language=language,
+        )
         self.db.commit()
         return user
 
     def site(self, name=None, timezone="America/Chicago"):
         from p4p.modules.sites.service import create_site
 
-        site = create_site(self.db, name=name or f"Site {self._next()}", timezone=timezone,
-                           address="1 Main St", now=self.clock())
+        site = create_site(
+            self.db,
+            name=name or f"Site {self._next()}",
+            timezone=timezone,
+            address="1 Main St",
+            now=self.clock(),
+        )
         self.db.commit()
         return site
 
@@ -167,10 +180,18 @@ class Factory:
 
         site = site or self.site()
         start = start or (self.clock().date() - timedelta(days=15))  # week 3 is open
-        cohort = create_cohort(self.db, program=get_program(), site=site, arm=arm,
-                               name=name or f"Cohort {self._next()}", start_date=start,
-                               weekday=start.weekday(), local_start_time=at, now=self.clock(),
-                               location="Room 4")
+        cohort = create_cohort(
+            self.db,
+            program=get_program(),
+            site=site,
+            arm=arm,
+            name=name or f"Cohort {self._next()}",
+            start_date=start,
+            weekday=start.weekday(),
+            local_start_time=at,
+            now=self.clock(),
+            location="Room 4",
+        )
         self.db.commit()
         return cohort
 
@@ -179,9 +200,16 @@ class Factory:
 
         cohort = cohort or self.cohort()
         user = self.user("participant", email=email, language=language)
-        enrolled = datetime.combine(enrolled_on or cohort.start_date - timedelta(days=7), time(12), tzinfo=UTC)
-        participant = Participant(user=user, study_id=f"T-{self._next():04d}", arm=cohort.arm,
-                                  cohort=cohort, enrolled_at=enrolled)
+        enrolled = datetime.combine(
+            enrolled_on or cohort.start_date - timedelta(days=7), time(12), tzinfo=UTC
+        )
+        participant = Participant(
+            user=user,
+            study_id=f"T-{self._next():04d}",
+            arm=cohort.arm,
+            cohort=cohort,
+            enrolled_at=enrolled,
+        )
         self.db.add(participant)
         self.db.commit()
         return participant

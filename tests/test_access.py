@@ -1,27 +1,37 @@
 """Deny by default: every route declares who may use it, and each role gets only its own."""
 
 import pytest
-
 from conftest import login
+
 from p4p.access import PUBLIC, ROLES_ATTR
 
 PARTICIPANT_PAGES = ["/home", "/weeks", "/weeks/1", "/practice", "/progress", "/check-in"]
-PARTICIPANT_POSTS = ["/weeks/1/done", "/weeks/1/plan", "/weeks/2/plan/outcome", "/practice",
-                     "/practice/1/edit", "/practice/1/delete", "/check-in"]
+PARTICIPANT_POSTS = [
+    "/weeks/1/done",
+    "/weeks/1/plan",
+    "/weeks/2/plan/outcome",
+    "/practice",
+    "/practice/1/edit",
+    "/practice/1/delete",
+    "/check-in",
+]
 STAFF_PAGES = ["/staff/"]
 
 
 def test_every_endpoint_declares_who_may_use_it(app):
     undeclared = [
-        rule.endpoint for rule in app.url_map.iter_rules()
-        if rule.endpoint != "static" and getattr(app.view_functions[rule.endpoint], ROLES_ATTR, None) is None
+        rule.endpoint
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+        and getattr(app.view_functions[rule.endpoint], ROLES_ATTR, None) is None
     ]
     assert undeclared == []
 
 
 def test_only_the_expected_endpoints_are_public(app):
     public = sorted(
-        rule.rule for rule in app.url_map.iter_rules()
+        rule.rule
+        for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], ROLES_ATTR, None) == PUBLIC
     )
     assert public == ["/", "/healthz", "/invite/<token>", "/login", "/reset", "/reset/<token>"]
@@ -74,7 +84,12 @@ def test_security_headers_on_every_page(client):
     for path in ("/login", "/healthz", "/no-such-page"):
         headers = client.get(path).headers
         csp = headers["Content-Security-Policy"]
-        for directive in ("object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'", "script-src 'self'"):
+        for directive in (
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "script-src 'self'",
+        ):
             assert directive in csp
         assert "unsafe-inline" not in csp
         assert headers["X-Content-Type-Options"] == "nosniff"

@@ -4,15 +4,14 @@ import re
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
+from conftest import PASSWORD, login
+from smtp_server import SmtpServer
 from sqlalchemy import select
 
-from conftest import PASSWORD, login
 from p4p import create_app
 from p4p.modules.auth.models import TokenPurpose, User
 from p4p.modules.auth.passwords import password_problems
 from p4p.modules.auth.service import issue_token, send_link_email
-from smtp_server import SmtpServer
 
 
 def test_login_with_right_password_and_wrong_password(factory, client):
@@ -49,7 +48,9 @@ def test_long_passphrases_and_the_email_rule():
     assert password_problems("rosamartinez99", email="rosamartinez@example.org")
 
 
-def test_login_is_throttled_per_address_without_locking_anyone_out_for_good(app_config, factory, clock):
+def test_login_is_throttled_per_address_without_locking_anyone_out_for_good(
+    app_config, factory, clock
+):
     app_config.update(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ACCOUNT_RATE_LIMIT="3 per minute")
     app = create_app(app_config)
     client = app.test_client()
@@ -59,7 +60,9 @@ def test_login_is_throttled_per_address_without_locking_anyone_out_for_good(app_
         db = get_session()
         from p4p.modules.auth.service import create_user
 
-        create_user(db, email="t@example.org", name="T", role="participant", now=clock(), password=PASSWORD)
+        create_user(
+            db, email="t@example.org", name="T", role="participant", now=clock(), password=PASSWORD
+        )
         db.commit()
     for _ in range(3):
         assert login(client, "t@example.org", "wrong password!").status_code == 200
@@ -124,10 +127,14 @@ def test_login_starts_a_new_session(factory, client):
         assert "planted" not in session
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"]
+)
 def test_login_never_redirects_off_site(factory, client, target):
     user = factory.user("participant")
-    response = client.post(f"/login?next={target}", data={"email": user.email, "password": PASSWORD})
+    response = client.post(
+        f"/login?next={target}", data={"email": user.email, "password": PASSWORD}
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -138,7 +145,9 @@ def test_invite_link_sets_the_password_once_and_expires(app, factory, db, client
         db.commit()
     assert client.get(f"/invite/{raw}").status_code == 200
     new_password = "sunny morning walk"
-    response = client.post(f"/invite/{raw}", data={"password": new_password, "confirm": new_password})
+    response = client.post(
+        f"/invite/{raw}", data={"password": new_password, "confirm": new_password}
+    )
     assert response.status_code == 302
     assert login(client, user.email, new_password).status_code == 302
     client.post("/logout")
@@ -172,8 +181,14 @@ def test_password_reset_by_email_through_a_real_smtp_server(app_config, factory,
             from p4p.modules.auth.service import create_user
 
             db = get_session()
-            create_user(db, email="rosa@example.org", name="Rosa", role="participant", now=clock(),
-                        password=PASSWORD)
+            create_user(
+                db,
+                email="rosa@example.org",
+                name="Rosa",
+                role="participant",
+                now=clock(),
+                password=PASSWORD,
+            )
             db.commit()
         for email in ("rosa@example.org", "nobody@example.org"):
             response = client.post("/reset", data={"email": email}, follow_redirects=True)
@@ -182,7 +197,9 @@ def test_password_reset_by_email_through_a_real_smtp_server(app_config, factory,
         body = smtp.messages[0].get_content()
         assert smtp.messages[0]["To"] == "rosa@example.org"
         link = re.search(r"http://p4p.test(/reset/\S+)", body).group(1)
-        response = client.post(link, data={"password": "new garden gate", "confirm": "new garden gate"})
+        response = client.post(
+            link, data={"password": "new garden gate", "confirm": "new garden gate"}
+        )
         assert response.status_code == 302
         assert login(client, "rosa@example.org", "new garden gate").status_code == 302
         from tests_cleanup import empty_tables

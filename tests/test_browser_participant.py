@@ -1,11 +1,11 @@
 """A participant on a phone: login, this week, log practice, see progress (real Chromium)."""
 
 import pytest
+from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
+from conftest import PASSWORD
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy import select
 
-from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
-from conftest import PASSWORD
 from p4p.modules.practice.models import PracticeLog
 
 pytestmark = pytest.mark.browser
@@ -22,7 +22,9 @@ def browser_page(app):
         browser.close()
 
 
-def test_participant_logs_practice_and_sees_progress_on_a_phone(browser_page, participant, db, clock):
+def test_participant_logs_practice_and_sees_progress_on_a_phone(
+    browser_page, participant, db, clock
+):
     page = browser_page
     page.goto(page.base_url + "/login")
     page.get_by_label("Email").fill(participant.user.email)

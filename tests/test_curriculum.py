@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from p4p.modules.curriculum.service import PACKAGED_CONTENT, ContentError, read_program, render_markdown
+from p4p.modules.curriculum.service import (
+    PACKAGED_CONTENT,
+    ContentError,
+    read_program,
+    render_markdown,
+)
 
 # Partners4Pain's active ingredients: the control arm must not teach them (FACTS.md).
 ACTIVE_INGREDIENTS = re.compile(
@@ -45,7 +50,9 @@ def test_spanish_weeks_are_fairly_easy_or_easier(program):
 
 def test_the_arms_are_matched_in_length_within_twenty_percent(program):
     for language in ("en", "es"):
-        totals = [sum(w.words for w in arm.content[language].values()) for arm in program.arms.values()]
+        totals = [
+            sum(w.words for w in arm.content[language].values()) for arm in program.arms.values()
+        ]
         assert max(totals) <= 1.2 * min(totals), (language, totals)
         assert min(totals) > 9 * 400  # real weeks, not stubs
 
@@ -54,20 +61,31 @@ def test_keys_to_wellbeing_carries_none_of_the_mind_body_skills(program):
     for language in ("en", "es"):
         for week in program.arm("keys_to_wellbeing").content[language].values():
             text = " ".join([week.title, week.goal] + [s.text for s in week.sections])
-            assert not ACTIVE_INGREDIENTS.search(text), (language, week.number,
-                                                         ACTIVE_INGREDIENTS.search(text).group())
+            assert not ACTIVE_INGREDIENTS.search(text), (
+                language,
+                week.number,
+                ACTIVE_INGREDIENTS.search(text).group(),
+            )
 
 
 def test_every_week_has_the_same_six_sections_and_a_stepwise_practice(program):
     for arm in program.arms.values():
         for week in arm.content["en"].values():
             assert [s.id for s in week.sections] == [
-                "what-we-do", "key-ideas", "try-it", "home-practice", "questions", "action-plan"]
+                "what-we-do",
+                "key-ideas",
+                "try-it",
+                "home-practice",
+                "questions",
+                "action-plan",
+            ]
             assert "<ol>" in week.section("try-it").html
 
 
 def test_markdown_is_sanitised():
-    html = render_markdown("Hello <script>alert(1)</script> [x](javascript:alert(1)) <b onclick=x>b</b>")
+    html = render_markdown(
+        "Hello <script>alert(1)</script> [x](javascript:alert(1)) <b onclick=x>b</b>"
+    )
     assert "<script" not in html and "javascript:" not in html and "onclick" not in html
 
 

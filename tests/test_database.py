@@ -82,8 +82,9 @@ def test_first_meeting_falls_on_the_cohorts_weekday():
 
 
 def test_to_utc_uses_the_sites_zone():
-    assert to_utc(date(2026, 7, 1), time(9, 30), "America/Los_Angeles") == datetime(2026, 7, 1, 16, 30,
-                                                                                      tzinfo=UTC)
+    assert to_utc(date(2026, 7, 1), time(9, 30), "America/Los_Angeles") == datetime(
+        2026, 7, 1, 16, 30, tzinfo=UTC
+    )
 
 
 def test_naive_datetimes_are_refused(db, factory):

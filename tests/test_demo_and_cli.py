@@ -1,21 +1,29 @@
 """The demo study and the command-line tools."""
 
+from conftest import login
 from sqlalchemy import func, select
 
-from conftest import login
 from p4p.demo import DEMO_PASSWORD
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort, Meeting, Site
 
-DEMO_ACCOUNTS = ["participant.p4p@example.org", "participant.ktw@example.org",
-                 "facilitator.north@example.org", "facilitator.south@example.org",
-                 "coordinator@example.org", "admin@example.org"]
+DEMO_ACCOUNTS = [
+    "participant.p4p@example.org",
+    "participant.ktw@example.org",
+    "facilitator.north@example.org",
+    "facilitator.south@example.org",
+    "coordinator@example.org",
+    "admin@example.org",
+]
 
 
 def _counts(db):
     db.expire_all()
-    return [db.scalar(select(func.count()).select_from(m)) for m in (User, Site, Cohort, Meeting, Participant)]
+    return [
+        db.scalar(select(func.count()).select_from(m))
+        for m in (User, Site, Cohort, Meeting, Participant)
+    ]
 
 
 def test_seed_demo_creates_the_study_once(runner, db):
@@ -36,8 +44,10 @@ def test_demo_accounts_log_in_and_each_participant_sees_their_own_arm(runner, cl
 
     with app.app_context():
         titles = {key: arm.week(1).title for key, arm in get_program().arms.items()}
-    for email, own, other in (("participant.p4p@example.org", "partners4pain", "keys_to_wellbeing"),
-                              ("participant.ktw@example.org", "keys_to_wellbeing", "partners4pain")):
+    for email, own, other in (
+        ("participant.p4p@example.org", "partners4pain", "keys_to_wellbeing"),
+        ("participant.ktw@example.org", "keys_to_wellbeing", "partners4pain"),
+    ):
         login(client, email, DEMO_PASSWORD)
         page = client.get("/weeks/1").get_data(as_text=True)
         assert titles[own] in page and titles[other] not in page
@@ -63,10 +73,32 @@ def test_seed_demo_if_empty_leaves_a_real_database_alone(runner, factory):
 
 
 def test_create_user_refuses_a_weak_password(runner, db):
-    result = runner.invoke(args=["create-user", "--email", "a@example.org", "--name", "A", "--role", "admin",
-                                 "--password", "password"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password",
+            "password",
+        ]
+    )
     assert result.exit_code != 0
-    result = runner.invoke(args=["create-user", "--email", "a@example.org", "--name", "A", "--role", "admin",
-                                 "--password", "a long enough phrase"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "a@example.org",
+            "--name",
+            "A",
+            "--role",
+            "admin",
+            "--password",
+            "a long enough phrase",
+        ]
+    )
     assert result.exit_code == 0
     assert db.scalar(select(User.role).where(User.email == "a@example.org")) == "admin"

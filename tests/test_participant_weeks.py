@@ -2,9 +2,9 @@
 
 from datetime import timedelta
 
+from conftest import login
 from sqlalchemy import select
 
-from conftest import login
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.models import WeekProgress
 
@@ -32,7 +32,10 @@ def test_login_lands_a_participant_on_this_week(client, participant):
 
 def test_each_arm_sees_its_own_week_one_and_never_the_others(app, factory, client):
     p4p_title, ktw_title = _title(app, "partners4pain", 1), _title(app, "keys_to_wellbeing", 1)
-    for arm, own, other in (("partners4pain", p4p_title, ktw_title), ("keys_to_wellbeing", ktw_title, p4p_title)):
+    for arm, own, other in (
+        ("partners4pain", p4p_title, ktw_title),
+        ("keys_to_wellbeing", ktw_title, p4p_title),
+    ):
         participant = factory.participant(factory.cohort(arm=arm))
         login(client, participant.user.email)
         page = client.get("/weeks/1").get_data(as_text=True)
@@ -78,11 +81,16 @@ def test_a_moved_meeting_moves_the_weeks_release(app, factory, db, client):
 def test_marking_a_week_done_and_undone(app, db, participant, participant_client):
     response = participant_client.post("/weeks/2/done", data={"done": "1"})
     assert response.status_code == 302
-    assert db.scalar(select(WeekProgress.week).where(WeekProgress.participant_id == participant.id)) == 2
+    assert (
+        db.scalar(select(WeekProgress.week).where(WeekProgress.participant_id == participant.id))
+        == 2
+    )
     assert "1 of 9 weeks done" in participant_client.get("/home").get_data(as_text=True)
     participant_client.post("/weeks/2/done", data={"done": "0"})
     db.expire_all()
-    assert db.scalar(select(WeekProgress).where(WeekProgress.participant_id == participant.id)) is None
+    assert (
+        db.scalar(select(WeekProgress).where(WeekProgress.participant_id == participant.id)) is None
+    )
 
 
 def test_a_locked_week_cannot_be_marked_done(participant_client):

@@ -4,8 +4,8 @@ from p4p.messaging.senders import (
     ConsoleSender,
     FileSender,
     Message,
-    SendError,
     Sender,
+    SendError,
     SmtpSender,
     get_sender,
 )

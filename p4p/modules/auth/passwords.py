@@ -15,18 +15,90 @@ MAX_LENGTH = 128
 # Passwords that top every published list of leaked passwords, and words an
 # attacker tries first here. Kept short on purpose; length does the rest.
 COMMON_PASSWORDS = frozenset(
-    """
-    password password1 password12 password123 passw0rd p@ssw0rd p@ssword 12345678 123456789
-    1234567890 11111111 00000000 12341234 87654321 123123123 1q2w3e4r 1qaz2wsx qwertyui
-    qwerty123 qwertyuiop asdfghjk asdfasdf zxcvbnm1 iloveyou iloveyou1 sunshine princess
-    football baseball superman batman123 trustno1 letmein1 welcome1 welcome123 abc12345
-    abcd1234 aa123456 monkey123 dragon123 starwars whatever computer internet michael1
-    jennifer jordan23 charlie1 freedom1 shadow12 master12 mustang1 access14 babygirl
-    lovely123 chocolate butterfly changeme changeme1 default1 secret123 summer2024
-    summer2025 summer2026 winter2025 winter2026 spring2026 autumn2026 qazwsxedc
-    partners4pain partners keystowellbeing wellbeing backpain neckpain chronicpain
-    demo-pass-2026 contraseña contrasena contrasena1 teamo123 amorcito
-    """.split()
+    [
+        "password",
+        "password1",
+        "password12",
+        "password123",
+        "passw0rd",
+        "p@ssw0rd",
+        "p@ssword",
+        "12345678",
+        "123456789",
+        "1234567890",
+        "11111111",
+        "00000000",
+        "12341234",
+        "87654321",
+        "123123123",
+        "1q2w3e4r",
+        "1qaz2wsx",
+        "qwertyui",
+        "qwerty123",
+        "qwertyuiop",
+        "asdfghjk",
+        "asdfasdf",
+        "zxcvbnm1",
+        "iloveyou",
+        "iloveyou1",
+        "sunshine",
+        "princess",
+        "football",
+        "baseball",
+        "superman",
+        "batman123",
+        "trustno1",
+        "letmein1",
+        "welcome1",
+        "welcome123",
+        "abc12345",
+        "abcd1234",
+        "aa123456",
+        "monkey123",
+        "dragon123",
+        "starwars",
+        "whatever",
+        "computer",
+        "internet",
+        "michael1",
+        "jennifer",
+        "jordan23",
+        "charlie1",
+        "freedom1",
+        "shadow12",
+        "master12",
+        "mustang1",
+        "access14",
+        "babygirl",
+        "lovely123",
+        "chocolate",
+        "butterfly",
+        "changeme",
+        "changeme1",
+        "default1",
+        "secret123",
+        "summer2024",
+        "summer2025",
+        "summer2026",
+        "winter2025",
+        "winter2026",
+        "spring2026",
+        "autumn2026",
+        "qazwsxedc",
+        "partners4pain",
+        "partners",
+        "keystowellbeing",
+        "wellbeing",
+        "backpain",
+        "neckpain",
+        "chronicpain",
+        "demo-pass-2026",
+        "contraseña",
+        "contrasena",
+        "contrasena1",
+        "teamo123",
+        "amorcito",
+    ]
 )
 
 
@@ -51,7 +123,9 @@ def password_problems(password: str, *, email: str | None = None) -> list[str]:
     lowered = password.lower()
     local_part = (email or "").split("@")[0].lower()
     if lowered in COMMON_PASSWORDS or len(set(lowered)) <= 2:
-        problems.append(_l("This password is too easy to guess. Try a few words you will remember."))
+        problems.append(
+            _l("This password is too easy to guess. Try a few words you will remember.")
+        )
     elif len(local_part) >= 4 and local_part in lowered:
         problems.append(_l("Do not use your email address in your password."))
     return problems

@@ -50,8 +50,15 @@ def create_user(
     )
     db.add(user)
     db.flush()
-    record(db, at=now, actor_id=actor_id, action="create", entity="user", entity_id=user.id,
-           new={"email": user.email, "role": role, "name": user.name})
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        new={"email": user.email, "role": role, "name": user.name},
+    )
     return user
 
 
@@ -85,7 +92,9 @@ def _token_hash(raw: str) -> str:
 
 def issue_token(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> str:
     """A new single-use link token; earlier unused ones of the same purpose stop working."""
-    hours = current_app.config["INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"]
+    hours = current_app.config[
+        "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
+    ]
     for old in db.scalars(
         select(AuthToken).where(
             AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None)
@@ -93,12 +102,21 @@ def issue_token(db: Session, user: User, purpose: TokenPurpose, now: datetime) -
     ):
         old.used_at = now
     raw = secrets.token_urlsafe(32)
-    db.add(AuthToken(user_id=user.id, purpose=purpose, token_hash=_token_hash(raw),
-                     created_at=now, expires_at=now + timedelta(hours=hours)))
+    db.add(
+        AuthToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=_token_hash(raw),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+    )
     return raw
 
 
-def find_valid_token(db: Session, raw: str, purpose: TokenPurpose, now: datetime) -> AuthToken | None:
+def find_valid_token(
+    db: Session, raw: str, purpose: TokenPurpose, now: datetime
+) -> AuthToken | None:
     token = db.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(raw)))
     if token is None or token.purpose != purpose or token.used_at is not None:
         return None
@@ -115,8 +133,14 @@ def set_password_with_token(db: Session, token: AuthToken, password: str, now: d
     user.session_nonce = new_nonce()
     if user.activated_at is None:
         user.activated_at = now
-    record(db, at=now, actor_id=user.id, action=f"password-{token.purpose}", entity="user",
-           entity_id=user.id)
+    record(
+        db,
+        at=now,
+        actor_id=user.id,
+        action=f"password-{token.purpose}",
+        entity="user",
+        entity_id=user.id,
+    )
     db.commit()
     return user
 

@@ -143,7 +143,10 @@ def _read_definition(content_dir: Path) -> dict:
     languages = definition.get("languages", ["en"])
     if "en" not in languages:
         problems.append(f"{path}: 'languages' must include en")
-    if not isinstance(definition.get("cadence_days", 7), int) or definition.get("cadence_days", 7) < 1:
+    if (
+        not isinstance(definition.get("cadence_days", 7), int)
+        or definition.get("cadence_days", 7) < 1
+    ):
         problems.append(f"{path}: 'cadence_days' must be a whole number of days")
     if problems:
         raise ContentError(problems)
@@ -178,7 +181,9 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
                     continue
                 content[language][number] = week
         problems.extend(_cross_language_problems(content_dir / key, content, languages))
-        arms[key] = Arm(key=key, label=str(arm_def.get("label", key)), weeks=numbers, content=content)
+        arms[key] = Arm(
+            key=key, label=str(arm_def.get("label", key)), weeks=numbers, content=content
+        )
     program = Program(
         study=str(definition.get("study", "")),
         languages=languages,
@@ -200,9 +205,16 @@ def _cross_language_problems(arm_dir: Path, content, languages) -> list[str]:
             if english is None:
                 continue
             if [t.key for t in week.practice_types] != [t.key for t in english.practice_types]:
-                problems.append(f"{arm_dir / week_filename(number, language)}: practice type keys differ from English")
-            if (week.target_minutes, week.target_days) != (english.target_minutes, english.target_days):
-                problems.append(f"{arm_dir / week_filename(number, language)}: practice target differs from English")
+                problems.append(
+                    f"{arm_dir / week_filename(number, language)}: practice type keys differ from English"
+                )
+            if (week.target_minutes, week.target_days) != (
+                english.target_minutes,
+                english.target_days,
+            ):
+                problems.append(
+                    f"{arm_dir / week_filename(number, language)}: practice target differs from English"
+                )
     return problems
 
 

@@ -21,15 +21,20 @@ class PracticeSummary:
 def practice_between(db: Session, participant_id: int, first: date, last: date) -> PracticeSummary:
     """Minutes and distinct days practiced between two dates, in one query."""
     minutes, days = db.execute(
-        select(func.coalesce(func.sum(PracticeLog.minutes), 0),
-               func.count(func.distinct(PracticeLog.practiced_on)))
-        .where(PracticeLog.participant_id == participant_id,
-               PracticeLog.practiced_on.between(first, last))
+        select(
+            func.coalesce(func.sum(PracticeLog.minutes), 0),
+            func.count(func.distinct(PracticeLog.practiced_on)),
+        ).where(
+            PracticeLog.participant_id == participant_id,
+            PracticeLog.practiced_on.between(first, last),
+        )
     ).one()
     return PracticeSummary(int(minutes), int(days))
 
 
-def practice_by_week(db: Session, participant_id: int, states: list[WeekState]) -> dict[int, PracticeSummary]:
+def practice_by_week(
+    db: Session, participant_id: int, states: list[WeekState]
+) -> dict[int, PracticeSummary]:
     """Minutes and days for every week, from one query over the participant's entries."""
     rows = db.execute(
         select(PracticeLog.practiced_on, func.sum(PracticeLog.minutes))

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
@@ -35,16 +35,21 @@ def participant_for_user(db: Session, user_id: int) -> Participant | None:
 
 
 def done_weeks(db: Session, participant_id: int) -> set[int]:
-    return set(db.scalars(select(WeekProgress.week).where(WeekProgress.participant_id == participant_id)))
+    return set(
+        db.scalars(select(WeekProgress.week).where(WeekProgress.participant_id == participant_id))
+    )
 
 
-def week_states(participant: Participant, program: Program, done: set[int], now: datetime) -> list[WeekState]:
+def week_states(
+    participant: Participant, program: Program, done: set[int], now: datetime
+) -> list[WeekState]:
     """Each week of the participant's arm; a week opens on its meeting's local date."""
     site = participant.cohort.site
     today = local_today(now, site.timezone)
     by_week = {meeting.week: meeting for meeting in participant.cohort.meetings}
     opens = {
-        week: local_datetime(meeting.starts_at, site.timezone).date() for week, meeting in by_week.items()
+        week: local_datetime(meeting.starts_at, site.timezone).date()
+        for week, meeting in by_week.items()
     }
     weeks = program.arm(participant.arm).weeks
     states = []
@@ -84,9 +89,13 @@ def week_of_date(states: list[WeekState], day: date) -> int | None:
     return None
 
 
-def set_week_done(db: Session, participant: Participant, week: int, done: bool, now: datetime) -> None:
+def set_week_done(
+    db: Session, participant: Participant, week: int, done: bool, now: datetime
+) -> None:
     existing = db.scalar(
-        select(WeekProgress).where(WeekProgress.participant_id == participant.id, WeekProgress.week == week)
+        select(WeekProgress).where(
+            WeekProgress.participant_id == participant.id, WeekProgress.week == week
+        )
     )
     if done and existing is None:
         db.add(WeekProgress(participant_id=participant.id, week=week, completed_at=now))
@@ -126,7 +135,9 @@ class ParticipantContext:
         return next((s for s in self.states if s.number == week), None)
 
 
-def participant_context(db: Session, user_id: int, program: Program, now: datetime) -> ParticipantContext:
+def participant_context(
+    db: Session, user_id: int, program: Program, now: datetime
+) -> ParticipantContext:
     participant = participant_or_404(db, user_id)
     states = week_states(participant, program, done_weeks(db, participant.id), now)
     today = local_today(now, participant.cohort.site.timezone)

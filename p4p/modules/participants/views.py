@@ -13,7 +13,7 @@ from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
-from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm, ConfirmForm
+from p4p.modules.practice.forms import ActionPlanForm, ConfirmForm, PlanOutcomeForm
 
 bp = Blueprint("participants", __name__)
 
@@ -55,7 +55,9 @@ def this_week():
 def weeks():
     context = _context()
     arm = get_program().arm(context.participant.arm)
-    return render_template("participants/weeks.html", context=context, arm=arm, language=_language())
+    return render_template(
+        "participants/weeks.html", context=context, arm=arm, language=_language()
+    )
 
 
 def _open_state_or_404(context, number: int):
@@ -77,7 +79,8 @@ def _render_week(context, number: int, *, plan_form=None, outcome_form=None, sta
         plan=plan,
         plan_form=plan_form or ActionPlanForm(obj=plan),
         previous_plan=previous,
-        outcome_form=outcome_form or PlanOutcomeForm(outcome=previous.outcome if previous else None),
+        outcome_form=outcome_form
+        or PlanOutcomeForm(outcome=previous.outcome if previous else None),
         done_form=ConfirmForm(),
         confident_enough=practice.CONFIDENT_ENOUGH,
     )
@@ -93,7 +96,9 @@ def week(number: int):
         abort(404)  # the participant's own arm has no such week; the other arm is never looked at
     if not state.is_open:
         title = get_program().arm(context.participant.arm).week(number, _language()).title
-        return render_template("participants/week_locked.html", context=context, state=state, title=title)
+        return render_template(
+            "participants/week_locked.html", context=context, state=state, title=title
+        )
     return _render_week(context, number)
 
 
@@ -107,8 +112,14 @@ def save_plan(number: int):
         return _render_week(context, number, plan_form=form, status=422)
     plan = practice.save_action_plan(db, context.participant, number, form.data, now())
     if plan.confidence < practice.CONFIDENT_ENOUGH:
-        flash(_("Your plan is saved. You gave it %(n)d out of 10: try making it a bit smaller, "
-                "so you feel sure you can do it.", n=plan.confidence), "warning")
+        flash(
+            _(
+                "Your plan is saved. You gave it %(n)d out of 10: try making it a bit smaller, "
+                "so you feel sure you can do it.",
+                n=plan.confidence,
+            ),
+            "warning",
+        )
     else:
         flash(_("Your plan is saved. You can do this!"), "success")
     return redirect(url_for("participants.week", number=number, _anchor="action-plan"))
@@ -141,8 +152,12 @@ def mark_done(number: int):
         abort(400)
     done = request.form.get("done") == "1"
     service.set_week_done(db, context.participant, number, done, now())
-    flash(_("Week %(n)d is marked done. Well done!", n=number) if done
-          else _("Week %(n)d is no longer marked done.", n=number), "success")
+    flash(
+        _("Week %(n)d is marked done. Well done!", n=number)
+        if done
+        else _("Week %(n)d is no longer marked done.", n=number),
+        "success",
+    )
     return redirect(url_for("participants.week", number=number))
 
 
@@ -159,15 +174,19 @@ def progress():
     shown = [s for s in context.states if s.is_open] or context.states[:1]
     week_label = _("Wk %(n)d")
     minutes_chart = bar_chart(
-        _("Practice minutes by week"), _("minutes"),
+        _("Practice minutes by week"),
+        _("minutes"),
         [(week_label % {"n": s.number}, by_week[s.number].minutes) for s in shown],
         floor=30,
         target=None,
     )
     check_chart = line_chart(
-        _("Your weekly check: average score"), _("score 0 to 10"),
-        [(week_label % {"n": s.number}, checks[s.number].score if s.number in checks else None)
-         for s in shown],
+        _("Your weekly check: average score"),
+        _("score 0 to 10"),
+        [
+            (week_label % {"n": s.number}, checks[s.number].score if s.number in checks else None)
+            for s in shown
+        ],
         maximum=10,
     )
     return render_template(

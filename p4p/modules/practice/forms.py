@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms.fields.choices import SelectChoice
 from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 
@@ -10,29 +10,43 @@ def _rating(label, required=True, description=None):
         InputRequired(_l("Choose a number from 0 to 10.")) if required else Optional(),
         NumberRange(0, 10, _l("Choose a number from 0 to 10.")),
     ]
-    return IntegerField(label, validators=validators, description=description,
-                        render_kw={"min": 0, "max": 10, "inputmode": "numeric"})
+    return IntegerField(
+        label,
+        validators=validators,
+        description=description,
+        render_kw={"min": 0, "max": 10, "inputmode": "numeric"},
+    )
 
 
 class PracticeForm(FlaskForm):
-    practiced_on = DateField(_l("Date"), validators=[InputRequired(_l("Enter the day you practiced."))])
-    practice_type = SelectField(_l("What did you practice?"),
-                                validators=[InputRequired(_l("Choose what you practiced."))])
+    practiced_on = DateField(
+        _l("Date"), validators=[InputRequired(_l("Enter the day you practiced."))]
+    )
+    practice_type = SelectField(
+        _l("What did you practice?"), validators=[InputRequired(_l("Choose what you practiced."))]
+    )
     minutes = IntegerField(
         _l("Minutes"),
-        validators=[InputRequired(_l("Enter the minutes, from 1 to 240.")),
-                    NumberRange(1, 240, _l("Enter the minutes, from 1 to 240."))],
+        validators=[
+            InputRequired(_l("Enter the minutes, from 1 to 240.")),
+            NumberRange(1, 240, _l("Enter the minutes, from 1 to 240.")),
+        ],
         render_kw={"min": 1, "max": 240, "inputmode": "numeric"},
     )
     guided = RadioField(
         _l("How did you practice?"),
-        choices=[SelectChoice("guided", _l("Guided (with a recording or a person)")),
-                 SelectChoice("self", _l("On my own"))],
+        choices=[
+            SelectChoice("guided", _l("Guided (with a recording or a person)")),
+            SelectChoice("self", _l("On my own")),
+        ],
         validators=[InputRequired(_l("Choose guided or on my own."))],
         default="self",
     )
-    pain_before = _rating(_l("Pain before (0 to 10, optional)"), required=False,
-                          description=_l("0 is no pain, 10 is the worst pain you can imagine."))
+    pain_before = _rating(
+        _l("Pain before (0 to 10, optional)"),
+        required=False,
+        description=_l("0 is no pain, 10 is the worst pain you can imagine."),
+    )
     pain_after = _rating(_l("Pain after (0 to 10, optional)"), required=False)
     note = TextAreaField(_l("Note (optional)"), validators=[Optional(), Length(max=1000)])
 
@@ -48,34 +62,56 @@ class PracticeForm(FlaskForm):
 
 
 class ActionPlanForm(FlaskForm):
-    what = StringField(_l("What will you do?"),
-                       validators=[InputRequired(_l("Write what you will do.")), Length(max=200)])
-    how_much = StringField(_l("How much?"), description=_l("For example: 10 minutes, or 2 blocks."),
-                           validators=[InputRequired(_l("Write how much.")), Length(max=100)])
-    when = StringField(_l("When?"), description=_l("For example: after breakfast."),
-                       validators=[InputRequired(_l("Write when.")), Length(max=100)])
-    how_often = StringField(_l("How often?"), description=_l("For example: 4 days this week."),
-                            validators=[InputRequired(_l("Write how often.")), Length(max=100)])
-    confidence = _rating(_l("How sure are you that you will do the whole plan? (0 to 10)"),
-                         description=_l("0 is not sure at all, 10 is totally sure."))
+    what = StringField(
+        _l("What will you do?"),
+        validators=[InputRequired(_l("Write what you will do.")), Length(max=200)],
+    )
+    how_much = StringField(
+        _l("How much?"),
+        description=_l("For example: 10 minutes, or 2 blocks."),
+        validators=[InputRequired(_l("Write how much.")), Length(max=100)],
+    )
+    when = StringField(
+        _l("When?"),
+        description=_l("For example: after breakfast."),
+        validators=[InputRequired(_l("Write when.")), Length(max=100)],
+    )
+    how_often = StringField(
+        _l("How often?"),
+        description=_l("For example: 4 days this week."),
+        validators=[InputRequired(_l("Write how often.")), Length(max=100)],
+    )
+    confidence = _rating(
+        _l("How sure are you that you will do the whole plan? (0 to 10)"),
+        description=_l("0 is not sure at all, 10 is totally sure."),
+    )
 
 
 class PlanOutcomeForm(FlaskForm):
     outcome = RadioField(
         _l("Did you do last week's plan?"),
-        choices=[SelectChoice("done", _l("Yes, all of it")), SelectChoice("partly", _l("Some of it")),
-                 SelectChoice("not_done", _l("Not this time"))],
+        choices=[
+            SelectChoice("done", _l("Yes, all of it")),
+            SelectChoice("partly", _l("Some of it")),
+            SelectChoice("not_done", _l("Not this time")),
+        ],
         validators=[InputRequired(_l("Choose one answer."))],
     )
 
 
 class SelfCheckForm(FlaskForm):
-    pain = _rating(_l("In the past week, what was your pain on average?"),
-                   description=_l("0 is no pain, 10 is pain as bad as you can imagine."))
-    enjoyment = _rating(_l("In the past week, how much did pain get in the way of enjoying life?"),
-                        description=_l("0 is not at all, 10 is completely."))
-    activity = _rating(_l("In the past week, how much did pain get in the way of your daily activities?"),
-                       description=_l("0 is not at all, 10 is completely."))
+    pain = _rating(
+        _l("In the past week, what was your pain on average?"),
+        description=_l("0 is no pain, 10 is pain as bad as you can imagine."),
+    )
+    enjoyment = _rating(
+        _l("In the past week, how much did pain get in the way of enjoying life?"),
+        description=_l("0 is not at all, 10 is completely."),
+    )
+    activity = _rating(
+        _l("In the past week, how much did pain get in the way of your daily activities?"),
+        description=_l("0 is not at all, 10 is completely."),
+    )
 
 
 class ConfirmForm(FlaskForm):

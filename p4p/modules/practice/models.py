@@ -45,7 +45,9 @@ class ActionPlan(Base):
     __table_args__ = (
         UniqueConstraint("participant_id", "week"),
         CheckConstraint("confidence BETWEEN 0 AND 10", name="confidence"),
-        CheckConstraint("outcome IS NULL OR outcome IN ('done', 'partly', 'not_done')", name="outcome"),
+        CheckConstraint(
+            "outcome IS NULL OR outcome IN ('done', 'partly', 'not_done')", name="outcome"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

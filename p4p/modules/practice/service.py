@@ -37,12 +37,18 @@ def practice_logs(db: Session, participant_id: int) -> list[PracticeLog]:
 def own_log_or_none(db: Session, participant_id: int, log_id: int) -> PracticeLog | None:
     """An entry only if it belongs to this participant: anyone else's id looks like no entry."""
     return db.scalar(
-        select(PracticeLog).where(PracticeLog.id == log_id, PracticeLog.participant_id == participant_id)
+        select(PracticeLog).where(
+            PracticeLog.id == log_id, PracticeLog.participant_id == participant_id
+        )
     )
 
 
-def add_practice(db: Session, participant: Participant, entry: PracticeEntry, now: datetime) -> PracticeLog:
-    log = PracticeLog(participant_id=participant.id, created_at=now, updated_at=now, **entry.__dict__)
+def add_practice(
+    db: Session, participant: Participant, entry: PracticeEntry, now: datetime
+) -> PracticeLog:
+    log = PracticeLog(
+        participant_id=participant.id, created_at=now, updated_at=now, **entry.__dict__
+    )
     db.add(log)
     db.commit()
     return log
@@ -65,10 +71,14 @@ def plans_by_week(db: Session, participant_id: int) -> dict[int, ActionPlan]:
     return {plan.week: plan for plan in plans}
 
 
-def save_action_plan(db: Session, participant: Participant, week: int, fields: dict, now: datetime) -> ActionPlan:
+def save_action_plan(
+    db: Session, participant: Participant, week: int, fields: dict, now: datetime
+) -> ActionPlan:
     """Write or rewrite the plan of a week (one plan a week)."""
     plan = db.scalar(
-        select(ActionPlan).where(ActionPlan.participant_id == participant.id, ActionPlan.week == week)
+        select(ActionPlan).where(
+            ActionPlan.participant_id == participant.id, ActionPlan.week == week
+        )
     )
     if plan is None:
         plan = ActionPlan(participant_id=participant.id, week=week, created_at=now)
@@ -91,13 +101,19 @@ def self_checks(db: Session, participant_id: int) -> dict[int, SelfCheck]:
     return {check.week: check for check in checks}
 
 
-def save_self_check(db: Session, participant: Participant, week: int, ratings: dict, now: datetime) -> SelfCheck:
+def save_self_check(
+    db: Session, participant: Participant, week: int, ratings: dict, now: datetime
+) -> SelfCheck:
     check = db.scalar(
         select(SelfCheck).where(SelfCheck.participant_id == participant.id, SelfCheck.week == week)
     )
     if check is None:
         check = SelfCheck(participant_id=participant.id, week=week, created_at=now)
         db.add(check)
-    check.pain, check.enjoyment, check.activity = ratings["pain"], ratings["enjoyment"], ratings["activity"]
+    check.pain, check.enjoyment, check.activity = (
+        ratings["pain"],
+        ratings["enjoyment"],
+        ratings["activity"],
+    )
     db.commit()
     return check

@@ -13,7 +13,7 @@ from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
-from p4p.modules.practice.forms import PracticeForm, SelfCheckForm, ConfirmForm
+from p4p.modules.practice.forms import ConfirmForm, PracticeForm, SelfCheckForm
 from p4p.modules.sites.service import local_today
 
 bp = Blueprint("practice", __name__)
@@ -69,8 +69,14 @@ def log():
         return redirect(url_for("practice.log"))
     status = 422 if form.is_submitted() else 200
     logs = service.practice_logs(db, context.participant.id)
-    return render_template("practice/log.html", context=context, form=form, logs=logs,
-                           labels=_type_labels(context), delete_form=ConfirmForm()), status
+    return render_template(
+        "practice/log.html",
+        context=context,
+        form=form,
+        logs=logs,
+        labels=_type_labels(context),
+        delete_form=ConfirmForm(),
+    ), status
 
 
 @bp.route("/practice/<int:log_id>/edit", methods=["GET", "POST"])
@@ -117,5 +123,6 @@ def self_check():
         flash(_("Your check-in is saved. See how it changes on My progress."), "success")
         return redirect(url_for("participants.progress"))
     status = 422 if form.is_submitted() else 200
-    return render_template("practice/self_check.html", context=context, form=form, checks=checks,
-                           existing=existing), status
+    return render_template(
+        "practice/self_check.html", context=context, form=form, checks=checks, existing=existing
+    ), status

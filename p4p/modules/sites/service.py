@@ -34,19 +34,38 @@ def schedule(cohort: Cohort, site: Site, weeks, cadence_days: int) -> list[tuple
     """(week, UTC start) for each week: the same local time every cadence, across DST changes."""
     first = first_meeting_date(cohort.start_date, cohort.weekday)
     return [
-        (week, to_utc(first + timedelta(days=cadence_days * index), cohort.local_start_time, site.timezone))
+        (
+            week,
+            to_utc(
+                first + timedelta(days=cadence_days * index), cohort.local_start_time, site.timezone
+            ),
+        )
         for index, week in enumerate(weeks)
     ]
 
 
-def create_site(db: Session, *, name: str, timezone: str, address: str | None, now: datetime,
-                actor_id: int | None = None) -> Site:
+def create_site(
+    db: Session,
+    *,
+    name: str,
+    timezone: str,
+    address: str | None,
+    now: datetime,
+    actor_id: int | None = None,
+) -> Site:
     ZoneInfo(timezone)  # raises on an unknown zone before anything is written
     site = Site(name=name.strip(), timezone=timezone, address=address)
     db.add(site)
     db.flush()
-    record(db, at=now, actor_id=actor_id, action="create", entity="site", entity_id=site.id,
-           new={"name": site.name, "timezone": timezone})
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="create",
+        entity="site",
+        entity_id=site.id,
+        new={"name": site.name, "timezone": timezone},
+    )
     return site
 
 
@@ -69,9 +88,17 @@ def create_cohort(
     """A cohort and its dated meetings, one per week of its arm."""
     arm_def = program.arm(arm)
     duration = duration_minutes or program.session_minutes
-    cohort = Cohort(site=site, arm=arm, name=name.strip(), start_date=start_date, weekday=weekday,
-                    local_start_time=local_start_time, duration_minutes=duration,
-                    location=location, video_link=video_link)
+    cohort = Cohort(
+        site=site,
+        arm=arm,
+        name=name.strip(),
+        start_date=start_date,
+        weekday=weekday,
+        local_start_time=local_start_time,
+        duration_minutes=duration,
+        location=location,
+        video_link=video_link,
+    )
     mode = "video" if video_link and not location else "in_person"
     for week, starts_at in schedule(cohort, site, arm_def.weeks, program.cadence_days):
         cohort.meetings.append(
@@ -79,8 +106,20 @@ def create_cohort(
         )
     db.add(cohort)
     db.flush()
-    record(db, at=now, actor_id=actor_id, action="create", entity="cohort", entity_id=cohort.id,
-           new={"name": cohort.name, "arm": arm, "site_id": site.id, "start_date": start_date.isoformat()})
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="create",
+        entity="cohort",
+        entity_id=cohort.id,
+        new={
+            "name": cohort.name,
+            "arm": arm,
+            "site_id": site.id,
+            "start_date": start_date.isoformat(),
+        },
+    )
     return cohort
 
 
@@ -95,7 +134,9 @@ def visible_site_ids(db: Session, user: User) -> list[int] | None:
     if user.role in (Role.COORDINATOR, Role.ADMIN):
         return None
     if user.role == Role.FACILITATOR:
-        return list(db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id)))
+        return list(
+            db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id))
+        )
     return []
 
 
@@ -115,7 +156,8 @@ def cohorts_for(db: Session, user: User) -> list[Cohort]:
 def next_meeting(meetings: list[Meeting], now: datetime) -> Meeting | None:
     """The first meeting not yet over and not cancelled."""
     upcoming = [
-        m for m in meetings
+        m
+        for m in meetings
         if m.status != "cancelled" and m.starts_at + timedelta(minutes=m.duration_minutes) > now
     ]
     return min(upcoming, key=lambda m: m.starts_at, default=None)
