@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import current_app, g, render_template, request, session
+from flask import abort, current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from sqlalchemy import select
@@ -58,6 +58,13 @@ def _expire_old_sessions():
     session["seen_at"] = current
 
 
+def _refuse_nul_bytes():
+    # PostgreSQL cannot store NUL in text; no real form input contains one, so refuse it early.
+    for values in (request.args, request.form):
+        if any("\x00" in value for value in values.values()):
+            abort(400)
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -98,6 +105,7 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.before_request(_refuse_nul_bytes)
     app.before_request(_expire_old_sessions)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
