@@ -1,4 +1,4 @@
-"""flask commands: db upgrade/downgrade, seed-demo, create-user, curriculum check."""
+"""flask commands: db upgrade/downgrade, seed-demo, create-user, send-invite, curriculum check."""
 
 import sys
 from datetime import datetime
@@ -92,6 +92,22 @@ def create_user_command(email, name, role, password):
     click.echo(f"created {role} {email}")
 
 
+@click.command("send-invite")
+@click.option("--email", required=True)
+@with_appcontext
+def send_invite_command(email):
+    """Email a single-use link to set a password (a new one replaces any earlier link)."""
+    from p4p.modules.auth.models import TokenPurpose
+    from p4p.modules.auth.service import find_user_by_email, send_link_email
+
+    user = find_user_by_email(db, email)
+    if user is None or not user.active:
+        raise click.ClickException(f"no active account with {email}")
+    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
+        send_link_email(db, user, TokenPurpose.INVITE, clock_now())
+    click.echo(f"invite sent to {user.email}")
+
+
 @curriculum_cli.command("check")
 @click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path))
 def curriculum_check(content_dir):
@@ -124,3 +140,4 @@ def init_app(app) -> None:
     app.cli.add_command(curriculum_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(send_invite_command)

@@ -72,33 +72,26 @@ def test_seed_demo_if_empty_leaves_a_real_database_alone(runner, factory):
     assert "not seeded" in runner.invoke(args=["seed-demo", "--if-empty"]).output
 
 
+def _create_admin(runner, password):
+    args = ["create-user", "--email", "a@example.org", "--name", "A", "--role", "admin"]
+    return runner.invoke(args=[*args, "--password", password])
+
+
 def test_create_user_refuses_a_weak_password(runner, db):
-    result = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "a@example.org",
-            "--name",
-            "A",
-            "--role",
-            "admin",
-            "--password",
-            "password",
-        ]
-    )
-    assert result.exit_code != 0
-    result = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "a@example.org",
-            "--name",
-            "A",
-            "--role",
-            "admin",
-            "--password",
-            "a long enough phrase",
-        ]
-    )
-    assert result.exit_code == 0
+    assert _create_admin(runner, "password").exit_code != 0
+    assert _create_admin(runner, "a long enough phrase").exit_code == 0
     assert db.scalar(select(User.role).where(User.email == "a@example.org")) == "admin"
+
+
+def test_send_invite_emails_a_working_link(app, runner, factory, client):
+    from smtp_server import SmtpServer
+
+    user = factory.user("participant", password=None)
+    with SmtpServer() as smtp:
+        app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
+        result = runner.invoke(args=["send-invite", "--email", user.email])
+        assert result.exit_code == 0, result.output
+        body = smtp.messages[0].get_content()
+    path = body.split("http://p4p.test", 1)[1].split()[0]
+    assert client.get(path).status_code == 200
+    assert runner.invoke(args=["send-invite", "--email", "nobody@example.org"]).exit_code != 0
