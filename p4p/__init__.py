@@ -53,13 +53,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from p4p.modules.attendance.views import bp as attendance_bp
     from p4p.modules.auth.views import bp as auth_bp
     from p4p.modules.home.views import bp as home_bp
     from p4p.modules.participants.views import bp as participants_bp
     from p4p.modules.practice.views import bp as practice_bp
-    from p4p.modules.sites.views import bp as sites_bp
 
-    for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, sites_bp):
+    for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp):
         app.register_blueprint(blueprint)
 
 

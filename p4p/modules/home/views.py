@@ -19,7 +19,7 @@ def index():
         return redirect(url_for("auth.login"))
     if current_user.role == Role.PARTICIPANT:
         return redirect(url_for("participants.this_week"))
-    return redirect(url_for("sites.dashboard"))
+    return redirect(url_for("attendance.dashboard"))
 
 
 @bp.route("/healthz")

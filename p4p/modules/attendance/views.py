@@ -7,15 +7,15 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.modules.auth.models import STAFF_ROLES
-from p4p.modules.sites import service
+from p4p.modules.sites import service as sites
 
-bp = Blueprint("sites", __name__, url_prefix="/staff")
+bp = Blueprint("attendance", __name__, url_prefix="/staff")
 
 
 @bp.route("/")
 @allow(*STAFF_ROLES)
 def dashboard():
     moment = now()
-    cohorts = service.cohorts_for(db, current_user)
-    rows = [(cohort, service.next_meeting(cohort.meetings, moment)) for cohort in cohorts]
-    return render_template("staff/dashboard.html", rows=rows, now=moment)
+    cohorts = sites.cohorts_for(db, current_user)
+    rows = [(cohort, sites.next_meeting(cohort.meetings, moment)) for cohort in cohorts]
+    return render_template("facilitator/dashboard.html", rows=rows, now=moment)
