@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from p4p.db import Base
@@ -82,6 +82,11 @@ class Meeting(Base):
     mode: Mapped[str] = mapped_column(String(12), default=MeetingMode.IN_PERSON)
     status: Mapped[str] = mapped_column(String(12), default=MeetingStatus.SCHEDULED)
     location: Mapped[str | None] = mapped_column(String(255))  # overrides the cohort's
+    # The program-fidelity record, kept when the facilitator marks the meeting held or cancelled.
     delivery_notes: Mapped[str | None] = mapped_column(Text)
+    actual_minutes: Mapped[int | None]
+    sections_covered: Mapped[list | None] = mapped_column(JSON)
+    delivery_recorded_at: Mapped[datetime | None]
+    delivery_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     cohort: Mapped[Cohort] = relationship(back_populates="meetings")
