@@ -107,10 +107,11 @@ def runner(app):
 
 @pytest.fixture
 def db(app):
-    from p4p.db import get_session
-
-    with app.app_context():
-        yield get_session()
+    """A session of the test's own. No app context stays pushed, because a pushed context
+    would be shared by every request the test makes (its `g`, its logged-in user)."""
+    session = app.extensions["p4p.sessionmaker"]()
+    yield session
+    session.close()
 
 
 class QueryCounter:
@@ -175,14 +176,13 @@ class Factory:
         return site
 
     def cohort(self, site=None, arm="partners4pain", start=None, at=time(10, 0), name=None):
-        from p4p.modules.curriculum.service import get_program
         from p4p.modules.sites.service import create_cohort
 
         site = site or self.site()
         start = start or (self.clock().date() - timedelta(days=15))  # week 3 is open
         cohort = create_cohort(
             self.db,
-            program=get_program(),
+            program=self.app.extensions["p4p.program"],
             site=site,
             arm=arm,
             name=name or f"Cohort {self._next()}",

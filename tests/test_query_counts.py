@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from conftest import login
+from sqlalchemy import select
 
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
@@ -79,3 +80,56 @@ def test_participant_pages_run_the_same_queries_with_5_and_500_participants(
     large = _measure(client, count_queries)
     assert small == large
     assert small["/home"] <= 8
+
+
+def _staff_site(factory, clock, size: int):
+    from p4p.modules.attendance.models import Attendance
+
+    site = factory.site()
+    cohorts = [factory.cohort(site=site, arm=arm) for arm in ("partners4pain", "keys_to_wellbeing")]
+    _add_participants(factory, cohorts, size, clock)
+    db = factory.db
+    for cohort in cohorts:
+        db.refresh(cohort)
+    participants = db.scalars(
+        select(Participant).where(Participant.cohort_id.in_([c.id for c in cohorts]))
+    )
+    for participant in participants:
+        meeting = next(m for m in participant.cohort.meetings if m.week == 1)
+        db.add(
+            Attendance(
+                meeting_id=meeting.id,
+                participant_id=participant.id,
+                status="present",
+                mode="in_person",
+                recorded_at=clock(),
+            )
+        )
+    db.commit()
+    return site, cohorts
+
+
+def test_dashboard_and_sheet_run_the_same_queries_at_two_sizes(
+    factory, client, count_queries, clock
+):
+    site, cohorts = _staff_site(factory, clock, 6)
+    login(client, factory.facilitator(site).email)
+    meeting_id = next(m.id for m in cohorts[0].meetings if m.week == 1)
+    pages = [
+        "/staff/",
+        f"/staff/meetings/{meeting_id}/attendance",
+        f"/staff/meetings/{meeting_id}/print",
+    ]
+
+    def measure():
+        counts = {}
+        for path in pages:
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            counts[path] = counter.count
+        return counts
+
+    small = measure()
+    _add_participants(factory, cohorts, 300, clock)
+    large = measure()
+    assert small == large, (small, large)

@@ -7,6 +7,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from p4p.db import Base
+from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Meeting
 
@@ -51,5 +52,6 @@ class Attendance(Base):
 
     meeting: Mapped[Meeting] = relationship()
     participant: Mapped[Participant] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
