@@ -7,4 +7,5 @@ def import_all_models() -> None:
     from p4p.modules.auth import models as _auth  # noqa: F401
     from p4p.modules.participants import models as _participants  # noqa: F401
     from p4p.modules.practice import models as _practice  # noqa: F401
+    from p4p.modules.reminders import models as _reminders  # noqa: F401
     from p4p.modules.sites import models as _sites  # noqa: F401

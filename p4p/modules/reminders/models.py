@@ -1,0 +1,101 @@
+"""The outbox (one row per reminder, with a unique key) and each participant's preferences."""
+
+from datetime import datetime, time
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from p4p.db import Base
+from p4p.modules.auth.models import User
+
+
+class ReminderStatus(StrEnum):
+    PLANNED = "planned"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class ReminderKind(StrEnum):
+    MEETING_EVE = "meeting-eve"
+    MEETING_SOON = "meeting-soon"
+    WEEK_OPEN = "week-open"
+    PRACTICE = "practice"
+    SURVEY = "survey"
+    DIGEST = "digest"
+
+
+# What a participant may switch off on the preferences page (digests go to staff).
+PARTICIPANT_KINDS = (
+    ReminderKind.MEETING_EVE,
+    ReminderKind.MEETING_SOON,
+    ReminderKind.WEEK_OPEN,
+    ReminderKind.PRACTICE,
+    ReminderKind.SURVEY,
+)
+
+
+class Reminder(Base):
+    """A planned message. The key makes planning idempotent; the status makes sending at most once."""
+
+    __tablename__ = "reminder"
+    __table_args__ = (
+        CheckConstraint(
+            "status IN ('planned', 'sending', 'sent', 'failed', 'expired', 'cancelled')", name="status"
+        ),
+        CheckConstraint("channel IN ('email', 'sms')", name="channel"),
+        Index("ix_reminder_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(8))
+    payload: Mapped[dict] = mapped_column(JSON)
+    due_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(12), default=ReminderStatus.PLANNED)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    sent_at: Mapped[datetime | None]
+    provider_id: Mapped[str | None] = mapped_column(String(200))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    user: Mapped[User] = relationship()
+
+
+class ReminderPreference(Base):
+    """A participant's channels, quiet hours and switched-off kinds (no row means the defaults)."""
+
+    __tablename__ = "reminder_preference"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True
+    )
+    email_on: Mapped[bool] = mapped_column(default=True)
+    sms_on: Mapped[bool] = mapped_column(default=True)
+    quiet_start: Mapped[time | None]
+    quiet_end: Mapped[time | None]
+    kinds_off: Mapped[list] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime]
+
+
+class SurveyCompletion(Base):
+    """Staff mark a follow-up survey done, which stops its reminders."""
+
+    __tablename__ = "survey_completion"
+
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), primary_key=True
+    )
+    months: Mapped[int] = mapped_column(primary_key=True)
+    done_at: Mapped[datetime]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
