@@ -21,16 +21,24 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed catalogs
-install-test: $(VENV)/.installed-test catalogs
+install-test: $(VENV)/.installed-test catalogs tests/js/node_modules/.installed
+
+# axe-core for the accessibility tests, from the npm registry (never a CDN, never served).
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	npm ci --prefix tests/js --no-audit --no-fund --silent
+	touch $@
 
 # Compiled message catalogs are build output (git-ignored), made from translations/*/LC_MESSAGES/*.po.
 catalogs: | $(BIN)/python
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
 		$(BIN)/python -m babel.messages.frontend compile -d translations -q; fi
 
+# The demo runs the one scheduler process beside the dev server and stops it on exit.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty
+	$(FLASK) scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(FLASK) run --port $(PORT)
 
 test: install-test

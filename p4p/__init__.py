@@ -54,13 +54,23 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from p4p.modules.attendance.views import bp as attendance_bp
+    from p4p.modules.audit.views import bp as audit_bp
     from p4p.modules.auth.views import bp as auth_bp
+    from p4p.modules.enrolment.views import bp as enrolment_bp
+    from p4p.modules.facilitators.views import bp as facilitators_bp
     from p4p.modules.home.views import bp as home_bp
     from p4p.modules.participants.views import bp as participants_bp
     from p4p.modules.practice.views import bp as practice_bp
+    from p4p.modules.reminders.views import bp as reminders_bp
+    from p4p.modules.reports.views import bp as reports_bp
+    from p4p.modules.sites.views import bp as sites_bp
 
-    for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp):
+    for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp, reminders_bp):
         app.register_blueprint(blueprint)
+    # The coordinator's screens (coordinators and admins).
+    for blueprint in (sites_bp, facilitators_bp, enrolment_bp, audit_bp):
+        app.register_blueprint(blueprint)
+    app.register_blueprint(reports_bp)  # every staff role; facilitators see their own sites
 
 
 def register_commands(app: Flask) -> None:

@@ -38,6 +38,7 @@ class Chart:
     bars: list[Bar]
     points: list[Point]
     target: tuple[float, float] | None = None  # (value, y) of a reference line
+    category: str | None = None  # what the labels are, for the numbers table (default: week)
     width: int = WIDTH
     height: int = HEIGHT
 
@@ -74,21 +75,22 @@ def _ticks(maximum: float, intervals: int = 4) -> list[tuple[float, float]]:
 def bar_chart(
     title: str,
     unit: str,
-    data: list[tuple[str, float]],
+    data: list[tuple[str, float | None]],
     *,
     floor: float = 1,
     target: float | None = None,
+    category: str | None = None,
 ) -> Chart:
     maximum = _nice_maximum([v for _, v in data] + ([target] if target else []), floor)
     slot = (WIDTH - LEFT - RIGHT) / max(len(data), 1)
     bars = []
     for index, (label, value) in enumerate(data):
-        y = _scale(value, maximum)
+        y = _scale(value or 0, maximum)  # None (no data) draws no bar; the table shows a dash
         bars.append(
             Bar(label, value, LEFT + index * slot + slot * 0.15, y, slot * 0.7, HEIGHT - BOTTOM - y)
         )
     target_line = (target, _scale(target, maximum)) if target else None
-    return Chart("bar", title, unit, maximum, _ticks(maximum), bars, [], target_line)
+    return Chart("bar", title, unit, maximum, _ticks(maximum), bars, [], target_line, category)
 
 
 def line_chart(

@@ -11,6 +11,7 @@ from flask.cli import AppGroup, with_appcontext
 from p4p import migrate
 from p4p.clock import now as clock_now
 from p4p.db import session as db
+from p4p.modules.reports.cli import export_cli
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 curriculum_cli = AppGroup("curriculum", help="Check the program content.")
@@ -136,8 +137,12 @@ def curriculum_check(content_dir):
 
 
 def init_app(app) -> None:
+    from p4p.modules.reminders import tasks
+
+    tasks.init_app(app)
     app.cli.add_command(db_cli)
     app.cli.add_command(curriculum_cli)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
     app.cli.add_command(send_invite_command)
+    app.cli.add_command(export_cli)

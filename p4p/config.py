@@ -29,8 +29,31 @@ DEFAULTS = {
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_COOKIE_SECURE": False,
+    "SMS_BACKEND": "console",  # console | file | http (a Twilio-style Messages API)
+    "SMS_API_URL": "https://api.twilio.com",
+    "SMS_ACCOUNT_SID": None,
+    "SMS_AUTH_TOKEN": None,
+    "SMS_FROM": None,
+    "SMS_INBOUND_TOKEN": None,  # secret path part of the provider's inbound webhook (STOP replies)
+    "REMINDER_EVE_HOUR": 18,
+    "REMINDER_SOON_HOURS": 0,  # 2 adds a reminder two hours before each meeting
+    "REMINDER_WEEK_OPEN_HOUR": 8,
+    "REMINDER_PRACTICE_HOUR": 18,
+    "REMINDER_DIGEST_HOURS": 3,
+    "REMINDER_HORIZON_HOURS": 48,
+    "REMINDER_LEASE_MINUTES": 10,
+    "REMINDER_MAX_ATTEMPTS": 6,
+    "QUIET_HOURS_START": "21:00",
+    "QUIET_HOURS_END": "08:00",
+    "SURVEY_URL": "https://surveys.example.org/p4p?record={study_id}&months={months}",
+    "SURVEY_MONTHS": [2, 4, 6],
+    "SURVEY_WINDOW_DAYS": 14,
+    "SCHEDULER_INTERVAL_SECONDS": 60,
+    "COMPLETER_MIN_DOSE": 6,  # meetings attended, make-ups included, to count as a completer
+    "REDCAP_EVENT_NAME": "program_arm_1",  # the redcap_event_name column of the REDCap export
+    "REDCAP_FIELD_PREFIX": "p4p_",  # starts every REDCap variable name but record_id
     "DEFAULT_LANGUAGE": "en",
-    "LANGUAGES": ["en"],
+    "LANGUAGES": ["en", "es"],
 }
 
 # Settings that keep Flask's own names (no P4P_ prefix inside the app).
@@ -44,7 +67,11 @@ def _coerce(raw: str, default):
     if isinstance(default, int):
         return int(raw)
     if isinstance(default, list):
-        return [part.strip() for part in raw.split(",") if part.strip()]
+        return [
+            type(default[0])(part.strip()) if default else part.strip()
+            for part in raw.split(",")
+            if part.strip()
+        ]
     return raw
 
 

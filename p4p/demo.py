@@ -59,9 +59,11 @@ COHORTS = [
     ("south", "partners4pain", "South P4P Monday", 9, 3, time(17, 30)),
     ("south", "keys_to_wellbeing", "South KtW Wednesday", 3, 0, time(9, 30)),
 ]
+# (cohort, place in it) -> (email, name, language)
 NAMED_PARTICIPANTS = {
-    "North P4P Tuesday": ("participant.p4p@example.org", "Maria Lopez"),
-    "South KtW Wednesday": ("participant.ktw@example.org", "Kevin Johnson"),
+    ("North P4P Tuesday", 0): ("participant.p4p@example.org", "Maria Lopez", "en"),
+    ("North P4P Tuesday", 1): ("participante.es@example.org", "Guadalupe Reyes", "es"),
+    ("South KtW Wednesday", 0): ("participant.ktw@example.org", "Kevin Johnson", "en"),
 }
 
 
@@ -118,9 +120,7 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
         members = []
         for index in range(6):
             serial += 1
-            email, person = (
-                NAMED_PARTICIPANTS.get(name, (None, None)) if index == 0 else (None, None)
-            )
+            email, person, language = NAMED_PARTICIPANTS.get((name, index), (None, None, "en"))
             person = person or next(names)
             email = email or f"demo.{serial:02d}@example.org"
             never_activated = index == 5
@@ -131,6 +131,7 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
                 role=Role.PARTICIPANT,
                 now=now,
                 password=None if never_activated else DEMO_PASSWORD,
+                language=language,
             )
             enrolled = datetime.combine(start - timedelta(days=10), time(12), tzinfo=UTC)
             participant = Participant(

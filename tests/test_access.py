@@ -34,7 +34,17 @@ def test_only_the_expected_endpoints_are_public(app):
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], ROLES_ATTR, None) == PUBLIC
     )
-    assert public == ["/", "/healthz", "/invite/<token>", "/login", "/reset", "/reset/<token>"]
+    assert public == [
+        "/",
+        "/healthz",
+        "/invite/<token>",
+        "/language",
+        "/login",
+        "/reset",
+        "/reset/<token>",
+        "/sms/inbound/<token>",
+        "/stop/<token>",
+    ]
 
 
 @pytest.mark.parametrize("path", PARTICIPANT_PAGES + STAFF_PAGES)

@@ -3,12 +3,12 @@
 import re
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-from sqlalchemy import select
-
 from attendance_helpers import past_meeting
 from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
 from conftest import PASSWORD
+from playwright.sync_api import expect, sync_playwright
+from sqlalchemy import select
+
 from p4p.modules.attendance.models import Attendance
 
 pytestmark = pytest.mark.browser
@@ -31,7 +31,9 @@ def test_facilitator_takes_attendance_on_a_phone(app, factory, db):
         page.get_by_label("Password").fill(PASSWORD)
         page.get_by_role("button", name="Log in").click()
         expect(page.get_by_role("heading", name="Meetings to record")).to_be_visible()
-        page.get_by_role("link", name=re.compile(r"Take attendance\W+Tuesday group, Week 3")).click()
+        page.get_by_role(
+            "link", name=re.compile(r"Take attendance\W+Tuesday group, Week 3")
+        ).click()
 
         page.get_by_role("button", name="Mark everyone present (4)").tap()
         expect(page.get_by_text("Attendance saved (4 changed)")).to_be_visible()

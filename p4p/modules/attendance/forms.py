@@ -72,21 +72,34 @@ class DeliveryForm(FlaskForm):
     def validate(self, extra_validators=None):
         # Optional() ends the field's own chain when empty, so the held-needs-minutes rule lives here.
         valid = super().validate(extra_validators)
-        if self.status.data == "held" and self.actual_minutes.data is None and not self.actual_minutes.errors:
-            self.actual_minutes.errors = [*self.actual_minutes.errors, _l("Enter how long the meeting was.")]
+        if (
+            self.status.data == "held"
+            and self.actual_minutes.data is None
+            and not self.actual_minutes.errors
+        ):
+            self.actual_minutes.errors = [
+                *self.actual_minutes.errors,
+                _l("Enter how long the meeting was."),
+            ]
             valid = False
         return valid
 
 
 class MakeupForm(FlaskForm):
-    meeting_id = RadioField(_l("Which week was made up?"), coerce=int,
-                            validators=[InputRequired(_l("Choose the week."))])
-    made_up_on = DateField(_l("Date of the make-up"),
-                           validators=[InputRequired(_l("Enter the date of the make-up."))])
+    meeting_id = RadioField(
+        _l("Which week was made up?"),
+        coerce=int,
+        validators=[InputRequired(_l("Choose the week."))],
+    )
+    made_up_on = DateField(
+        _l("Date of the make-up"), validators=[InputRequired(_l("Enter the date of the make-up."))]
+    )
     how = RadioField(
         _l("How?"),
-        choices=[SelectChoice("one_to_one", _l("One-to-one catch-up")),
-                 SelectChoice("recording", _l("Watched the recording"))],
+        choices=[
+            SelectChoice("one_to_one", _l("One-to-one catch-up")),
+            SelectChoice("recording", _l("Watched the recording")),
+        ],
         validators=[InputRequired(_l("Choose how the week was made up."))],
     )
 

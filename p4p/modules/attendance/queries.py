@@ -3,18 +3,25 @@
 Every function here runs a fixed number of queries, whatever the size of the site.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, exists, false, func, or_, select
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
-from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import cohorts_for, local_today, next_meeting, visible_site_ids
+from p4p.modules.sites.models import Cohort, Meeting, Site
+from p4p.modules.sites.service import (
+    cohorts_for,
+    local_datetime,
+    local_today,
+    next_meeting,
+    visible_site_ids,
+)
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2
@@ -72,73 +79,147 @@ def dashboard(db: Session, user: User, now: datetime):
 
 def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
     """Active participants who missed 2 meetings in a row, logged no practice for 14 days,
-    or never set their password; three queries for any number of participants."""
+    or never set their password, in the user's sites; six queries for any number of people."""
     site_ids = visible_site_ids(db, user)
-    query = (
+    scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
+    flagged = follow_up_reasons(db, now, scope)
+    participants = db.scalars(
         select(Participant)
         .join(Cohort, Cohort.id == Participant.cohort_id)
-        .where(Participant.withdrawn_at.is_(None))
-        .options(joinedload(Participant.user),
-                 joinedload(Participant.cohort).joinedload(Cohort.site),
-                 joinedload(Participant.cohort).selectinload(Cohort.meetings))
+        .where(Participant.id.in_(list(flagged)))
+        .options(joinedload(Participant.user), joinedload(Participant.cohort))
         .order_by(Cohort.name, Participant.study_id)
+    ).all()
+    return [FollowUp(p, flagged[p.id].reasons) for p in participants]
+
+
+@dataclass(frozen=True)
+class Flagged:
+    arm: str
+    reasons: list[str]  # in the order of REASONS
+
+
+REASONS = ("missed", "no-practice", "not-activated")
+
+
+def follow_up_reasons(db: Session, now: datetime, cohort_scope: list) -> dict[int, Flagged]:
+    """Why each active participant of the cohorts matching `cohort_scope` (conditions on Cohort)
+    needs a call, keyed by participant id; five queries that return only the people flagged,
+    so the staff dashboard and the study-wide reports cost the same at any study size."""
+    durations = set(
+        db.scalars(
+            select(Meeting.duration_minutes)
+            .distinct()
+            .join(Cohort, Cohort.id == Meeting.cohort_id)
+            .where(*cohort_scope)
+        )
     )
-    if site_ids is not None:
-        query = query.where(Cohort.site_id.in_(site_ids))
-    participants = db.scalars(query).unique().all()
-    ids = [p.id for p in participants]
-    marks: dict[tuple[int, int], Attendance] = {
-        (a.participant_id, a.meeting_id): a
-        for a in db.scalars(select(Attendance).where(Attendance.participant_id.in_(ids)))
+    spans = db.execute(
+        select(
+            Meeting.cohort_id,
+            Site.timezone,
+            func.min(Meeting.starts_at),
+            func.max(Meeting.starts_at),
+        )
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .join(Site, Site.id == Cohort.site_id)
+        .where(*cohort_scope)
+        .group_by(Meeting.cohort_id, Site.timezone)
+    ).all()
+    active = [*cohort_scope, Participant.withdrawn_at.is_(None)]
+    found: dict[str, dict[int, str]] = {
+        "missed": _missed_in_a_row(db, now, active, durations),
+        "no-practice": _no_recent_practice(db, now, active, spans),
+        "not-activated": dict(
+            db.execute(
+                select(Participant.id, Participant.arm)
+                .join(Cohort, Cohort.id == Participant.cohort_id)
+                .join(User, User.id == Participant.user_id)
+                .where(*active, User.activated_at.is_(None))
+            ).all()
+        ),
     }
-    last_practice: dict[int, date] = dict(
+    flagged: dict[int, Flagged] = {}
+    for reason in REASONS:
+        for participant_id, arm in found[reason].items():
+            flagged.setdefault(participant_id, Flagged(arm, [])).reasons.append(reason)
+    return flagged
+
+
+def _missed_in_a_row(db: Session, now: datetime, active: list, durations: set[int]) -> dict:
+    """Whose latest marks were misses (absent or excused, not made up), N times running.
+
+    Unmarked is not absent, so the streak runs over marked meetings (held, not cancelled, and
+    over) only: it reaches N when N misses come after the person's last attended or made-up
+    meeting. That is one correlated lookup per miss, on the participant's own few marks.
+    """
+
+    def missed(mark):
+        return and_(mark.status.not_in(sorted(ATTENDED)), mark.made_up_on.is_(None))
+
+    def counts(meeting):
+        # Over when starts_at + duration has passed; grouping by duration keeps this in
+        # portable SQL (no interval arithmetic), and a study has few durations.
+        over = (
+            and_(meeting.duration_minutes == m, meeting.starts_at <= now - timedelta(minutes=m))
+            for m in durations
+        )
+        return and_(meeting.status != "cancelled", or_(false(), *over))
+
+    mark, its_meeting = aliased(Attendance), aliased(Meeting)
+    last_good = (
+        select(func.max(its_meeting.starts_at))
+        .select_from(mark)
+        .join(its_meeting, its_meeting.id == mark.meeting_id)
+        .where(mark.participant_id == Attendance.participant_id, ~missed(mark), counts(its_meeting))
+        .scalar_subquery()
+    )
+    return dict(
         db.execute(
-            select(PracticeLog.participant_id, func.max(PracticeLog.practiced_on))
-            .where(PracticeLog.participant_id.in_(ids))
-            .group_by(PracticeLog.participant_id)
+            select(Attendance.participant_id, Participant.arm)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .join(Participant, Participant.id == Attendance.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(*active, missed(Attendance), counts(Meeting))
+            .where(Meeting.starts_at > func.coalesce(last_good, datetime(1970, 1, 1, tzinfo=UTC)))
+            .group_by(Attendance.participant_id, Participant.arm)
+            .having(func.count(Attendance.id) >= MISSED_IN_A_ROW)
         ).all()
     )
-    result = []
-    for participant in participants:
-        reasons = []
-        if _missed_in_a_row(participant, marks, now):
-            reasons.append("missed")
-        if _no_recent_practice(participant, last_practice.get(participant.id), now):
-            reasons.append("no-practice")
-        if participant.user.activated_at is None:
-            reasons.append("not-activated")
-        if reasons:
-            result.append(FollowUp(participant, reasons))
-    return result
 
 
-def _missed_in_a_row(participant: Participant, marks, now: datetime) -> bool:
-    """The latest recorded meetings were missed (absent or excused, not made up) N times running."""
-    held = [m for m in participant.cohort.meetings if m.status != "cancelled" and _ended(m, now)]
-    streak = 0
-    for meeting in sorted(held, key=lambda m: m.starts_at, reverse=True):
-        mark = marks.get((participant.id, meeting.id))
-        if mark is None:
-            continue  # unmarked is not absent
-        if mark.status in ATTENDED or mark.made_up_on:
-            break
-        streak += 1
-        if streak >= MISSED_IN_A_ROW:
-            return True
-    return False
+def _no_recent_practice(db: Session, now: datetime, active: list, spans) -> dict:
+    """During the program (from 14 days after the first meeting to 7 days after the last),
+    nothing logged in the last 14 days; counted from the first meeting if never.
 
-
-def _no_recent_practice(participant: Participant, last: date | None, now: datetime) -> bool:
-    """During the program, nothing logged for 14 days (counted from the start if never)."""
-    meetings = participant.cohort.meetings
-    if not meetings:
-        return False
-    today = local_today(now, participant.cohort.site.timezone)
-    first = min(m.starts_at for m in meetings).date()
-    last_meeting = max(m.starts_at for m in meetings).date()
-    if today < first + timedelta(days=NO_PRACTICE_DAYS) or today > last_meeting + timedelta(days=7):
-        return False
-    return (last or first) <= today - timedelta(days=NO_PRACTICE_DAYS)
+    `spans` holds each cohort's (id, timezone, first and last meeting start)."""
+    cutoffs: dict[date, list[int]] = defaultdict(list)  # last quiet day -> cohorts in program
+    for cohort_id, timezone, first_start, last_start in spans:
+        first = local_datetime(first_start, timezone).date()
+        last = local_datetime(last_start, timezone).date()
+        today = local_today(now, timezone)
+        if first + timedelta(days=NO_PRACTICE_DAYS) <= today <= last + timedelta(days=7):
+            cutoffs[today - timedelta(days=NO_PRACTICE_DAYS)].append(cohort_id)
+    practiced_since = {
+        cutoff: exists().where(
+            PracticeLog.participant_id == Participant.id, PracticeLog.practiced_on > cutoff
+        )
+        for cutoff in cutoffs
+    }
+    in_program_and_quiet = or_(
+        false(),
+        *(
+            and_(Participant.cohort_id.in_(ids), ~practiced_since[cutoff])
+            for cutoff, ids in cutoffs.items()
+        ),
+    )
+    return dict(
+        db.execute(
+            select(Participant.id, Participant.arm)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(*active, in_program_and_quiet)
+        ).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -152,7 +233,9 @@ class ParticipantDetail:
     checks: dict
 
 
-def participant_detail(db: Session, participant: Participant, program, now: datetime) -> ParticipantDetail:
+def participant_detail(
+    db: Session, participant: Participant, program, now: datetime
+) -> ParticipantDetail:
     """Everything a facilitator reviews before a call, in a fixed number of queries."""
     from p4p.modules.participants import queries as participant_queries
     from p4p.modules.participants.service import done_weeks, week_states

@@ -60,7 +60,9 @@ def participant_in_scope(db: Session, user: User, participant_id: int) -> Partic
     participant = db.scalar(
         select(Participant)
         .where(Participant.id == participant_id)
-        .options(joinedload(Participant.user), joinedload(Participant.cohort).joinedload(Cohort.site))
+        .options(
+            joinedload(Participant.user), joinedload(Participant.cohort).joinedload(Cohort.site)
+        )
     )
     site_ids = visible_site_ids(db, user)
     if participant is None or (site_ids is not None and participant.cohort.site_id not in site_ids):
@@ -98,7 +100,8 @@ def save_sheet(
     stale = [
         current[pid]
         for pid, mark in marks.items()
-        if pid in current and (current[pid][1].version if current[pid][1] else 0) != mark.seen_version
+        if pid in current
+        and (current[pid][1].version if current[pid][1] else 0) != mark.seen_version
     ]
     if stale:
         raise SheetConflict(stale)
@@ -112,20 +115,38 @@ def save_sheet(
             else:
                 continue
         elif attendance is None:
-            attendance = Attendance(meeting_id=meeting.id, participant_id=pid, status=mark.status,
-                                    mode=mark.mode, note=mark.note, recorded_by_id=actor.id,
-                                    recorded_at=now)
+            attendance = Attendance(
+                meeting_id=meeting.id,
+                participant_id=pid,
+                status=mark.status,
+                mode=mark.mode,
+                note=mark.note,
+                recorded_by_id=actor.id,
+                recorded_at=now,
+            )
             db.add(attendance)
-        elif (attendance.status, attendance.mode, attendance.note) != (mark.status, mark.mode, mark.note):
+        elif (attendance.status, attendance.mode, attendance.note) != (
+            mark.status,
+            mark.mode,
+            mark.note,
+        ):
             attendance.status, attendance.mode, attendance.note = mark.status, mark.mode, mark.note
             attendance.recorded_by_id, attendance.recorded_at = actor.id, now
         else:
             continue
         changed += 1
-        record(db, at=now, actor_id=actor.id, action="attendance", entity="participant",
-               entity_id=participant.id, old=before,
-               new={"meeting_id": meeting.id, "week": meeting.week, **(_snapshot(attendance) or {})}
-               if mark.status else {"meeting_id": meeting.id, "status": None})
+        record(
+            db,
+            at=now,
+            actor_id=actor.id,
+            action="attendance",
+            entity="participant",
+            entity_id=participant.id,
+            old=before,
+            new={"meeting_id": meeting.id, "week": meeting.week, **(_snapshot(attendance) or {})}
+            if mark.status
+            else {"meeting_id": meeting.id, "status": None},
+        )
     try:
         db.commit()
     except (IntegrityError, StaleDataError):
@@ -147,17 +168,32 @@ def record_delivery(
     now: datetime,
 ) -> None:
     """Mark a meeting held or cancelled with its fidelity record (length, parts covered, note)."""
-    before = {"status": meeting.status, "actual_minutes": meeting.actual_minutes,
-              "sections_covered": meeting.sections_covered, "note": meeting.delivery_notes}
+    before = {
+        "status": meeting.status,
+        "actual_minutes": meeting.actual_minutes,
+        "sections_covered": meeting.sections_covered,
+        "note": meeting.delivery_notes,
+    }
     meeting.status = status
     meeting.actual_minutes = actual_minutes if status == MeetingStatus.HELD else None
     meeting.sections_covered = sections if status == MeetingStatus.HELD else []
     meeting.delivery_notes = note
     meeting.delivery_recorded_at, meeting.delivery_recorded_by_id = now, actor.id
-    record(db, at=now, actor_id=actor.id, action="meeting-delivery", entity="meeting",
-           entity_id=meeting.id, old=before,
-           new={"status": status, "actual_minutes": meeting.actual_minutes,
-                "sections_covered": meeting.sections_covered, "note": note})
+    record(
+        db,
+        at=now,
+        actor_id=actor.id,
+        action="meeting-delivery",
+        entity="meeting",
+        entity_id=meeting.id,
+        old=before,
+        new={
+            "status": status,
+            "actual_minutes": meeting.actual_minutes,
+            "sections_covered": meeting.sections_covered,
+            "note": note,
+        },
+    )
     db.commit()
 
 
@@ -173,19 +209,37 @@ def record_makeup(
 ) -> Attendance:
     """Record that a missed week was made up; it counts toward the participant's dose."""
     attendance = db.scalar(
-        select(Attendance).where(Attendance.meeting_id == meeting.id,
-                                 Attendance.participant_id == participant.id)
+        select(Attendance).where(
+            Attendance.meeting_id == meeting.id, Attendance.participant_id == participant.id
+        )
     )
     before = _snapshot(attendance)
     if attendance is None:
         # Missing the meeting is what a make-up implies; record it as absent, then made up.
-        attendance = Attendance(meeting_id=meeting.id, participant_id=participant.id, status="absent",
-                                mode=meeting.mode, recorded_by_id=actor.id, recorded_at=now)
+        attendance = Attendance(
+            meeting_id=meeting.id,
+            participant_id=participant.id,
+            status="absent",
+            mode=meeting.mode,
+            recorded_by_id=actor.id,
+            recorded_at=now,
+        )
         db.add(attendance)
     attendance.made_up_on, attendance.made_up_how = made_up_on, how
-    record(db, at=now, actor_id=actor.id, action="makeup", entity="participant",
-           entity_id=participant.id, old=before,
-           new={"meeting_id": meeting.id, "week": meeting.week, "made_up_on": made_up_on.isoformat(),
-                "how": how})
+    record(
+        db,
+        at=now,
+        actor_id=actor.id,
+        action="makeup",
+        entity="participant",
+        entity_id=participant.id,
+        old=before,
+        new={
+            "meeting_id": meeting.id,
+            "week": meeting.week,
+            "made_up_on": made_up_on.isoformat(),
+            "how": how,
+        },
+    )
     db.commit()
     return attendance

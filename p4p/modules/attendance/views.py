@@ -1,6 +1,6 @@
 """The facilitator's screens: dashboard, attendance sheet, delivery record, make-ups, a participant."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -36,16 +36,28 @@ def dashboard():
     moment = now()
     overview, to_record = queries.dashboard(db, _user(), moment)
     follow_ups = queries.follow_up_list(db, _user(), moment)
-    return render_template("facilitator/dashboard.html", overview=overview, to_record=to_record,
-                           follow_ups=follow_ups, now=moment)
+    return render_template(
+        "facilitator/dashboard.html",
+        overview=overview,
+        to_record=to_record,
+        follow_ups=follow_ups,
+        now=moment,
+    )
 
 
 def _render_sheet(meeting, form, *, values=None, errors=None, conflict=None, status=200):
     rows = service.sheet(db, meeting)
     return render_template(
-        "facilitator/sheet.html", meeting=meeting, rows=rows, form=form, values=values or {},
-        errors=errors or {}, conflict=conflict, status_labels=STATUS_LABELS,
-        status_symbols=STATUS_SYMBOLS, mode_labels=MODE_LABELS,
+        "facilitator/sheet.html",
+        meeting=meeting,
+        rows=rows,
+        form=form,
+        values=values or {},
+        errors=errors or {},
+        conflict=conflict,
+        status_labels=STATUS_LABELS,
+        status_symbols=STATUS_SYMBOLS,
+        mode_labels=MODE_LABELS,
         content=get_program().arm(meeting.cohort.arm).week(meeting.week),
     ), status
 
@@ -60,7 +72,9 @@ def sheet(meeting_id: int):
     if not form.validate_on_submit():
         abort(400)
     ids = [p.id for p, _a in service.sheet(db, meeting)]
-    marks, errors = read_sheet(request.form, ids, fill_present=request.form.get("action") == "all-present")
+    marks, errors = read_sheet(
+        request.form, ids, fill_present=request.form.get("action") == "all-present"
+    )
     if errors:
         return _render_sheet(meeting, form, values=marks, errors=errors, status=422)
     try:
@@ -76,8 +90,12 @@ def sheet(meeting_id: int):
 @allow(*STAFF_ROLES)
 def printable(meeting_id: int):
     meeting = service.meeting_in_scope(db, _user(), meeting_id)
-    return render_template("facilitator/print_sheet.html", meeting=meeting, rows=service.sheet(db, meeting),
-                           status_labels=STATUS_LABELS)
+    return render_template(
+        "facilitator/print_sheet.html",
+        meeting=meeting,
+        rows=service.sheet(db, meeting),
+        status_labels=STATUS_LABELS,
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/delivery", methods=["GET", "POST"])
@@ -93,13 +111,21 @@ def delivery(meeting_id: int):
     )
     form.sections.choices = [SelectChoice(s.id, s.heading) for s in week.sections]
     if form.validate_on_submit():
-        service.record_delivery(db, meeting, status=form.status.data, actual_minutes=form.actual_minutes.data,
-                                sections=form.sections.data, note=(form.note.data or "").strip() or None,
-                                actor=_user(), now=now())
+        service.record_delivery(
+            db,
+            meeting,
+            status=form.status.data,
+            actual_minutes=form.actual_minutes.data,
+            sections=form.sections.data,
+            note=(form.note.data or "").strip() or None,
+            actor=_user(),
+            now=now(),
+        )
         flash(_("The meeting record is saved."), "success")
         return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
     return render_template("facilitator/delivery.html", meeting=meeting, form=form, week=week), (
-        422 if form.is_submitted() else 200)
+        422 if form.is_submitted() else 200
+    )
 
 
 @bp.route("/participants/<int:participant_id>")
@@ -107,8 +133,20 @@ def delivery(meeting_id: int):
 def participant(participant_id: int):
     person = service.participant_in_scope(db, _user(), participant_id)
     detail = queries.participant_detail(db, person, get_program(), now())
-    return render_template("facilitator/participant.html", person=person, detail=detail,
-                           status_labels=STATUS_LABELS, status_symbols=STATUS_SYMBOLS)
+    from p4p.modules.reminders.service import surveys_done
+
+    return render_template(
+        "facilitator/participant.html",
+        person=person,
+        detail=detail,
+        status_labels=STATUS_LABELS,
+        status_symbols=STATUS_SYMBOLS,
+        surveys=[
+            (int(m), int(m) in surveys_done(db, person.id))
+            for m in current_app.config["SURVEY_MONTHS"]
+        ],
+        confirm=SheetForm(),
+    )
 
 
 @bp.route("/participants/<int:participant_id>/makeup", methods=["GET", "POST"])
@@ -118,17 +156,31 @@ def makeup(participant_id: int):
     moment = now()
     timezone = person.cohort.site.timezone
     detail = queries.participant_detail(db, person, get_program(), moment)
-    missed = [m for m in person.cohort.meetings
-              if m.status != "cancelled" and m.starts_at <= moment
-              and getattr(detail.attendance.get(m.week), "status", None) not in ATTENDED]
-    form = MakeupForm(today=local_today(moment, timezone),
-                      meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed})
+    missed = [
+        m
+        for m in person.cohort.meetings
+        if m.status != "cancelled"
+        and m.starts_at <= moment
+        and getattr(detail.attendance.get(m.week), "status", None) not in ATTENDED
+    ]
+    form = MakeupForm(
+        today=local_today(moment, timezone),
+        meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed},
+    )
     form.meeting_id.choices = [SelectChoice(m.id, _("Week %(n)d", n=m.week)) for m in missed]
     if form.validate_on_submit():
         meeting = next(m for m in missed if m.id == form.meeting_id.data)
-        service.record_makeup(db, person, meeting, made_up_on=form.made_up_on.data, how=form.how.data,
-                              actor=_user(), now=moment)
+        service.record_makeup(
+            db,
+            person,
+            meeting,
+            made_up_on=form.made_up_on.data,
+            how=form.how.data,
+            actor=_user(),
+            now=moment,
+        )
         flash(_("The make-up is recorded."), "success")
         return redirect(url_for("attendance.participant", participant_id=person.id))
     return render_template("facilitator/makeup.html", person=person, form=form, missed=missed), (
-        422 if form.is_submitted() else 200)
+        422 if form.is_submitted() else 200
+    )

@@ -36,6 +36,42 @@ def create_user(
     phone: str | None = None,
     actor_id: int | None = None,
 ) -> User:
+    """A new account, audited as its own event."""
+    user = new_user(
+        db,
+        email=email,
+        name=name,
+        role=role,
+        now=now,
+        password=password,
+        language=language,
+        phone=phone,
+    )
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        new={"email": user.email, "role": role, "name": user.name},
+    )
+    return user
+
+
+def new_user(
+    db: Session,
+    *,
+    email: str | None,
+    name: str,
+    role: str,
+    now: datetime,
+    password: str | None = None,
+    language: str = "en",
+    phone: str | None = None,
+) -> User:
+    """Add an account without an audit event, for callers that record one event of their own
+    covering it (enrolling a participant is one event, not an account and an enrolment)."""
     user = User(
         email=normalise_email(email) if email else None,
         name=name.strip(),
@@ -50,15 +86,6 @@ def create_user(
     )
     db.add(user)
     db.flush()
-    record(
-        db,
-        at=now,
-        actor_id=actor_id,
-        action="create",
-        entity="user",
-        entity_id=user.id,
-        new={"email": user.email, "role": role, "name": user.name},
-    )
     return user
 
 
@@ -161,3 +188,21 @@ def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetim
         ]
         text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
     get_sender().send(Message(to=user.email, subject=subject, text=text))
+
+
+def set_language(db: Session, user: User, language: str, now: datetime) -> None:
+    """Remember a person's language; reminders and pages follow it."""
+    if user.language == language:
+        return
+    record(
+        db,
+        at=now,
+        actor_id=user.id,
+        action="language",
+        entity="user",
+        entity_id=user.id,
+        old={"language": user.language},
+        new={"language": language},
+    )
+    user.language = language
+    db.commit()

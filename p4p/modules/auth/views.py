@@ -2,6 +2,7 @@ from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -120,3 +121,19 @@ def request_reset():
         flash(_("If that email has an account, we sent it a link. Check your email."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/request_reset.html", form=form)
+
+
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def change_language():
+    """The language switch: kept in the session, and on the account when logged in."""
+    language = request.form.get("language", "")
+    if language not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["language"] = language
+    if current_user.is_authenticated:
+        service.set_language(db, current_user._get_current_object(), language, now())
+    return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))

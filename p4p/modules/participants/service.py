@@ -47,21 +47,11 @@ def week_states(
     site = participant.cohort.site
     today = local_today(now, site.timezone)
     by_week = {meeting.week: meeting for meeting in participant.cohort.meetings}
-    opens = {
-        week: local_datetime(meeting.starts_at, site.timezone).date()
-        for week, meeting in by_week.items()
-    }
     weeks = program.arm(participant.arm).weeks
+    windows = week_windows(by_week.values(), site.timezone, weeks, program.cadence_days)
     states = []
-    for index, week in enumerate(weeks):
-        opens_on = opens.get(week)
-        next_opens = opens.get(weeks[index + 1]) if index + 1 < len(weeks) else None
-        if next_opens is not None:
-            ends_on = next_opens - timedelta(days=1)
-        elif opens_on is not None:
-            ends_on = opens_on + timedelta(days=program.cadence_days - 1)
-        else:
-            ends_on = None
+    for week in weeks:
+        opens_on, ends_on = windows[week]
         states.append(
             WeekState(
                 number=week,
@@ -73,6 +63,26 @@ def week_states(
             )
         )
     return states
+
+
+def week_windows(
+    meetings, timezone: str, weeks: tuple[int, ...], cadence_days: int
+) -> dict[int, tuple[date | None, date | None]]:
+    """(opens_on, ends_on) of each week from its meeting (anything with .week and .starts_at):
+    a week opens on its meeting's local date and ends the day before the next week opens."""
+    opens = {m.week: local_datetime(m.starts_at, timezone).date() for m in meetings}
+    windows = {}
+    for index, week in enumerate(weeks):
+        opens_on = opens.get(week)
+        next_opens = opens.get(weeks[index + 1]) if index + 1 < len(weeks) else None
+        if next_opens is not None:
+            ends_on = next_opens - timedelta(days=1)
+        elif opens_on is not None:
+            ends_on = opens_on + timedelta(days=cadence_days - 1)
+        else:
+            ends_on = None
+        windows[week] = (opens_on, ends_on)
+    return windows
 
 
 def current_week(states: list[WeekState]) -> WeekState | None:

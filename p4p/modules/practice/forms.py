@@ -81,10 +81,36 @@ class ActionPlanForm(FlaskForm):
         description=_l("For example: 4 days this week."),
         validators=[InputRequired(_l("Write how often.")), Length(max=100)],
     )
-    confidence = _rating(
+    confidence = IntegerField(
         _l("How sure are you that you will do the whole plan? (0 to 10)"),
         description=_l("0 is not sure at all, 10 is totally sure."),
+        validators=[Optional(), NumberRange(0, 10, _l("Choose a number from 0 to 10."))],
+        render_kw={"min": 0, "max": 10, "inputmode": "numeric"},
     )
+    confidence_word = RadioField(
+        _l("Or choose words"),
+        choices=[
+            SelectChoice("not", _l("Not sure")),
+            SelectChoice("somewhat", _l("Somewhat sure")),
+            SelectChoice("very", _l("Very sure")),
+        ],
+        validators=[Optional()],
+    )
+
+    def validate(self, extra_validators=None):
+        # Either a number or words will do; a number, when given, is the more precise answer.
+        valid = super().validate(extra_validators)
+        if self.confidence.data is None and not self.confidence.errors:
+            if self.confidence_word.data in CONFIDENCE_WORDS:
+                self.confidence.data = CONFIDENCE_WORDS[self.confidence_word.data]
+            else:
+                self.confidence.errors = [_l("Choose a number from 0 to 10, or choose words.")]
+                valid = False
+        return valid
+
+
+# Words stand for a point on the 0-10 scale; "somewhat" falls under 7, so it suggests a smaller plan.
+CONFIDENCE_WORDS = {"not": 3, "somewhat": 6, "very": 9}
 
 
 class PlanOutcomeForm(FlaskForm):

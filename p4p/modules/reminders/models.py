@@ -44,7 +44,8 @@ class Reminder(Base):
     __tablename__ = "reminder"
     __table_args__ = (
         CheckConstraint(
-            "status IN ('planned', 'sending', 'sent', 'failed', 'expired', 'cancelled')", name="status"
+            "status IN ('planned', 'sending', 'sent', 'failed', 'expired', 'cancelled')",
+            name="status",
         ),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         Index("ix_reminder_due", "status", "due_at"),
@@ -52,7 +53,9 @@ class Reminder(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(160), unique=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(8))
     payload: Mapped[dict] = mapped_column(JSON)

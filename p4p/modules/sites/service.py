@@ -3,13 +3,22 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import Role, User
 from p4p.modules.curriculum.models import Program
-from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, Site
+from p4p.modules.sites.checks import (
+    cohort_name_problems,
+    local_label,
+    mode_problems,
+    move_problems,
+    site_problems,
+)
+from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingStatus, Site
+from p4p.problems import raise_if_any
 
 
 def local_datetime(moment: datetime, timezone: str) -> datetime:
@@ -53,7 +62,8 @@ def create_site(
     now: datetime,
     actor_id: int | None = None,
 ) -> Site:
-    ZoneInfo(timezone)  # raises on an unknown zone before anything is written
+    """A new site; Problems (name, timezone) before anything is written."""
+    raise_if_any(site_problems(db, name, timezone))
     site = Site(name=name.strip(), timezone=timezone, address=address)
     db.add(site)
     db.flush()
@@ -64,9 +74,57 @@ def create_site(
         action="create",
         entity="site",
         entity_id=site.id,
-        new={"name": site.name, "timezone": timezone},
+        new={"name": site.name, "timezone": timezone, "address": address},
     )
     return site
+
+
+def update_site(
+    db: Session,
+    site: Site,
+    *,
+    name: str,
+    timezone: str,
+    address: str | None,
+    now: datetime,
+    actor_id: int,
+) -> None:
+    """Rename, re-address or correct a site's timezone; audited with old and new values.
+
+    A meeting means a local wall-clock time, so on a timezone change every upcoming meeting not
+    yet held keeps its local date and time and gets a new UTC instant.
+    """
+    raise_if_any(site_problems(db, name, timezone, site.id))
+    old = {"name": site.name, "timezone": site.timezone, "address": site.address}
+    new = {"name": name.strip(), "timezone": timezone, "address": address}
+    if old == new:
+        return
+    if timezone != site.timezone:
+        upcoming = db.scalars(
+            select(Meeting)
+            .join(Cohort)
+            .where(
+                Cohort.site_id == site.id,
+                Meeting.starts_at > now,
+                Meeting.status != MeetingStatus.HELD,
+            )
+        ).all()
+        for meeting in upcoming:
+            local = local_datetime(meeting.starts_at, site.timezone)
+            meeting.starts_at = to_utc(local.date(), local.time(), timezone)
+        new["meetings_retimed"] = len(upcoming)
+    site.name, site.timezone, site.address = new["name"], timezone, address
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="update",
+        entity="site",
+        entity_id=site.id,
+        old=old,
+        new=new,
+    )
+    db.commit()
 
 
 def create_cohort(
@@ -85,8 +143,12 @@ def create_cohort(
     video_link: str | None = None,
     actor_id: int | None = None,
 ) -> Cohort:
-    """A cohort and its dated meetings, one per week of its arm."""
+    """A cohort and its dated meetings, one per week of its arm.
+
+    Cohort names are unique (roster files name the cohort), so a taken name is a Problem.
+    """
     arm_def = program.arm(arm)
+    raise_if_any(cohort_name_problems(db, name))
     duration = duration_minutes or program.session_minutes
     cohort = Cohort(
         site=site,
@@ -161,3 +223,73 @@ def next_meeting(meetings: list[Meeting], now: datetime) -> Meeting | None:
         if m.status != "cancelled" and m.starts_at + timedelta(minutes=m.duration_minutes) > now
     ]
     return min(upcoming, key=lambda m: m.starts_at, default=None)
+
+
+def move_meeting(
+    db: Session, meeting: Meeting, starts_at: datetime, reason: str, actor_id: int, now: datetime
+) -> None:
+    """Give a meeting a new date and time (UTC), with a reason; audited with old and new.
+
+    The week's release follows Meeting.starts_at, so participants see it open on the new day.
+    """
+    timezone = meeting.cohort.site.timezone
+    problems = move_problems(meeting, starts_at, timezone)
+    if not reason.strip():
+        problems["reason"] = _l("Write why the meeting moves.")
+    raise_if_any(problems)
+    old = {
+        "starts_at": meeting.starts_at.isoformat(),
+        "local": local_label(meeting.starts_at, timezone),
+    }
+    meeting.starts_at = starts_at
+    new = {"starts_at": starts_at.isoformat(), "local": local_label(starts_at, timezone)}
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="move",
+        entity="meeting",
+        entity_id=meeting.id,
+        old=old,
+        new=new,
+        reason=reason.strip(),
+    )
+    db.commit()
+
+
+def set_meeting_mode(
+    db: Session,
+    meeting: Meeting,
+    mode: str,
+    reason: str,
+    actor_id: int,
+    now: datetime,
+    video_link: str | None = None,
+) -> None:
+    """Hold a meeting by video or in person, with a reason; audited with old and new.
+
+    A video meeting needs the cohort's video link; a link given here becomes the cohort's.
+    """
+    cohort = meeting.cohort
+    link = (video_link or "").strip() or cohort.video_link
+    problems = mode_problems(meeting, mode, link)
+    if not reason.strip():
+        problems["reason"] = _l("Write why the meeting changes.")
+    raise_if_any(problems)
+    old, new = {"mode": meeting.mode}, {"mode": mode}
+    if link != cohort.video_link:
+        old["video_link"], new["video_link"] = cohort.video_link, link
+        cohort.video_link = link
+    meeting.mode = mode
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="mode",
+        entity="meeting",
+        entity_id=meeting.id,
+        old=old,
+        new=new,
+        reason=reason.strip(),
+    )
+    db.commit()

@@ -1,0 +1,99 @@
+"""Requests per second of two routes served by one gunicorn on the loopback interface.
+
+A few client threads send plain HTTP/1.1 requests (a new connection each: gunicorn's sync
+workers close it) for a bounded time and a bounded number of requests. The client runs on
+the same machine as the server, so both routes pay the same client cost.
+"""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.Popen, int]:
+    """gunicorn on 127.0.0.1 and a free port, serving bench/wsgi.py; waits until it answers."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "--workers", str(workers),
+        "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH_DIR),
+        "--error-logfile", str(log_path), "wsgi:create_bench_app()",
+    ]  # fmt: skip
+    server = subprocess.Popen(command, env={**os.environ, **env})  # noqa: S603
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            status, _ = request(port, "/healthz", {})
+            if status == 200:
+                return server, port
+        except OSError:
+            time.sleep(0.2)
+    stop(server)
+    raise RuntimeError(f"gunicorn did not start; see {log_path}")
+
+
+def stop(server: subprocess.Popen) -> None:
+    """End the gunicorn this run started (its own pid), and wait for it."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def request(port: int, path: str, headers: dict) -> tuple[int, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, len(body)
+    finally:
+        connection.close()
+
+
+def requests_per_second(
+    port: int, path: str, headers: dict, *, threads: int, seconds: float, limit: int
+) -> dict:
+    """Hit `path` from `threads` threads until `seconds` pass or `limit` requests are done."""
+    for _ in range(20):  # warm up every worker
+        request(port, path, headers)
+    done, failed, lock = [0], [0], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client():
+        while time.monotonic() < deadline:
+            with lock:
+                if done[0] + failed[0] >= limit:
+                    return
+            status, _size = request(port, path, headers)
+            with lock:
+                if status == 200:
+                    done[0] += 1
+                else:
+                    failed[0] += 1
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    return {"seconds": round(elapsed, 3), "requests": done[0], "failed": failed[0],
+            "requests_per_second": round(done[0] / elapsed, 1)}  # fmt: skip

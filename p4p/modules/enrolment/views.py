@@ -1,0 +1,234 @@
+"""The coordinator's participant pages: list, enrol, reassign, withdraw, invite, roster import."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from p4p.access import allow
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.messaging import SendError
+from p4p.modules.auth.accounts import clean_email, invites_sent_at, send_invite
+from p4p.modules.auth.models import Role
+from p4p.modules.curriculum.service import get_program
+from p4p.modules.enrolment import queries, roster, service
+from p4p.modules.enrolment.forms import (
+    LANGUAGE_NAMES,
+    AssignmentForm,
+    ConfirmForm,
+    ParticipantFilterForm,
+    ParticipantForm,
+    RosterForm,
+    WithdrawForm,
+    stripped,
+)
+from p4p.modules.sites.queries import all_cohorts, all_sites
+from p4p.pagination import requested_page
+from p4p.problems import Problems, show_on_form
+
+bp = Blueprint("enrolment", __name__, url_prefix="/admin")
+
+
+def _status(form) -> int:
+    return 422 if form.is_submitted() else 200
+
+
+def _optional_int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
+@bp.route("/participants")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def participants():
+    program = get_program()
+    form = ParticipantFilterForm(
+        request.args, sites=all_sites(db), cohorts=all_cohorts(db), program=program
+    )
+    if not form.validate():
+        return render_template("coordinator/participants.html", form=form, page=None), 422
+    filters = queries.ParticipantFilters(
+        site_id=_optional_int(form.site.data),
+        cohort_id=_optional_int(form.cohort.data),
+        arm=form.arm.data or None,
+        status=form.status.data or None,
+    )
+    page = queries.participant_list(db, filters, requested_page())
+    invited = invites_sent_at(db, [participant.user_id for participant in page.items])
+    return render_template("coordinator/participants.html", form=form, page=page, invited=invited)
+
+
+@bp.route("/participants/new", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def new_participant():
+    program = get_program()
+    form = ParticipantForm(cohorts=all_cohorts(db), program=program)
+    if not form.is_submitted():
+        preset = queries.cohort_or_none(db, request.args.get("cohort"))
+        form.language.data = program.languages[0]
+        if preset is not None:
+            form.cohort_id.data, form.arm.data = str(preset.id), preset.arm
+    if form.validate_on_submit():
+        enrolment = service.Enrolment(
+            study_id=stripped(form.study_id),
+            name=stripped(form.name),
+            email=clean_email(form.email.data),
+            phone=stripped(form.phone) or None,
+            language=form.language.data,
+            arm=form.arm.data,
+            cohort_id=int(form.cohort_id.data),
+        )
+        try:
+            participant = service.enrol_participant(
+                db, enrolment, program=program, actor_id=current_user.id, now=now()
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("%(id)s is enrolled.", id=participant.study_id), "success")
+            return redirect(url_for("enrolment.participant", participant_id=participant.id))
+    return render_template("coordinator/participant_form.html", form=form), _status(form)
+
+
+def _participant_page(participant, *, assignment=None, withdraw=None, status=200):
+    program = get_program()
+    if assignment is None:
+        assignment = AssignmentForm(
+            formdata=None,
+            prefix="assign",
+            cohorts=all_cohorts(db),
+            program=program,
+            arm=participant.arm,
+            cohort_id=str(participant.cohort_id),
+        )
+    return render_template(
+        "coordinator/participant.html",
+        participant=participant,
+        assignment=assignment,
+        withdraw=withdraw or WithdrawForm(formdata=None, prefix="withdraw"),
+        confirm=ConfirmForm(),
+        invited_at=invites_sent_at(db, [participant.user_id]).get(participant.user_id),
+        invite_refusal=service.invite_refusal(participant),
+        language_names=LANGUAGE_NAMES,
+    ), status
+
+
+@bp.route("/participants/<int:participant_id>")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def participant(participant_id: int):
+    return _participant_page(queries.participant_or_404(db, participant_id))
+
+
+@bp.route("/participants/<int:participant_id>/assignment", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def reassign(participant_id: int):
+    participant = queries.participant_or_404(db, participant_id)
+    program = get_program()
+    form = AssignmentForm(prefix="assign", cohorts=all_cohorts(db), program=program)
+    if form.validate_on_submit():
+        try:
+            service.change_assignment(
+                db,
+                participant,
+                arm=form.arm.data,
+                cohort=form.chosen_cohort,
+                reason=form.reason.data,
+                program=program,
+                actor_id=current_user.id,
+                now=now(),
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("The program and cohort are saved."), "success")
+            return redirect(url_for("enrolment.participant", participant_id=participant.id))
+    return _participant_page(participant, assignment=form, status=422)
+
+
+@bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def withdraw(participant_id: int):
+    participant = queries.participant_or_404(db, participant_id)
+    form = WithdrawForm(prefix="withdraw")
+    if form.validate_on_submit():
+        try:
+            service.withdraw_participant(
+                db, participant, reason=form.reason.data, actor_id=current_user.id, now=now()
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(
+                _("%(id)s is withdrawn. Their records are kept.", id=participant.study_id), "info"
+            )
+            return redirect(url_for("enrolment.participant", participant_id=participant.id))
+    return _participant_page(participant, withdraw=form, status=422)
+
+
+@bp.route("/participants/<int:participant_id>/invite", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def invite(participant_id: int):
+    participant = queries.participant_or_404(db, participant_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    refusal = service.invite_refusal(participant)
+    if refusal:
+        flash(str(refusal), "warning")
+    else:
+        try:
+            send_invite(db, participant.user, actor_id=current_user.id, now=now())
+            flash(
+                _("The invite link is sent to %(email)s.", email=participant.user.email), "success"
+            )
+        except SendError:
+            flash(_("The email server did not take the message. Try again later."), "warning")
+    return redirect(url_for("enrolment.participant", participant_id=participant.id))
+
+
+@bp.route("/roster", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def roster_import():
+    form = RosterForm()
+    problems = []
+    if form.validate_on_submit():
+        try:
+            imported = roster.import_roster(
+                db,
+                form.file.data.read(),
+                program=get_program(),
+                actor_id=current_user.id,
+                now=now(),
+            )
+        except roster.RosterRefused as refused:
+            problems = refused.problems
+        else:
+            flash(_("%(n)d participants are enrolled.", n=len(imported)), "success")
+            return redirect(url_for("enrolment.roster_invites"))
+    return render_template(
+        "coordinator/roster.html",
+        form=form,
+        problems=problems,
+        columns=roster.COLUMNS,
+        max_rows=roster.MAX_ROWS,
+    ), _status(form)
+
+
+@bp.route("/roster/invites", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def roster_invites():
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        waiting = queries.invite_queue(db)
+        try:
+            sent = service.send_invites(db, waiting, actor_id=current_user.id, now=now())
+            flash(_("%(n)d invite links are sent.", n=sent), "success")
+        except service.InvitesInterrupted as stopped:
+            message = _(
+                "%(n)d invite links are sent; then the email server stopped taking them.",
+                n=stopped.sent,
+            )
+            flash(message, "warning")
+        return redirect(url_for("enrolment.roster_invites"))
+    waiting = queries.invite_queue(db)
+    return render_template(
+        "coordinator/roster_invites.html", form=form, waiting=waiting, batch=service.INVITE_BATCH
+    ), _status(form)

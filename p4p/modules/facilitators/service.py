@@ -1,0 +1,130 @@
+"""Facilitator accounts: who they are, which sites they serve, whether they may log in.
+
+A facilitator sees only the sites listed here (see sites.service.visible_site_ids), so every
+change to the list is audited with the sites before and after.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import NotFound
+
+from p4p.modules.audit.service import record
+from p4p.modules.auth.accounts import email_in_use
+from p4p.modules.auth.models import Role, User
+from p4p.modules.auth.service import new_user
+from p4p.modules.sites.models import FacilitatorSite, Site
+from p4p.problems import raise_if_any
+
+
+def _known_site_ids(db: Session, site_ids: list[int]) -> list[int]:
+    if not site_ids:
+        return []
+    return sorted(db.scalars(select(Site.id).where(Site.id.in_(site_ids))))
+
+
+def create_facilitator(
+    db: Session,
+    *,
+    name: str,
+    email: str,
+    phone: str | None,
+    site_ids: list[int],
+    actor_id: int,
+    now: datetime,
+) -> User:
+    """A facilitator account (no password until they use their invite) and its sites."""
+    problems = {}
+    if email_in_use(db, email):
+        problems["email"] = _l("Another account has this email.")
+    site_ids = _known_site_ids(db, site_ids)
+    raise_if_any(problems)
+    user = new_user(db, email=email, name=name, role=Role.FACILITATOR, now=now, phone=phone)
+    db.add_all(FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in site_ids)
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="create",
+        entity="user",
+        entity_id=user.id,
+        new={
+            "name": user.name,
+            "email": user.email,
+            "phone": phone,
+            "role": Role.FACILITATOR.value,
+            "site_ids": site_ids,
+        },
+    )
+    db.commit()
+    return user
+
+
+def site_ids_of(db: Session, user_id: int) -> list[int]:
+    """The ids of the sites this facilitator serves, in order."""
+    return sorted(
+        db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user_id))
+    )
+
+
+def set_facilitator_sites(
+    db: Session, user: User, site_ids: list[int], *, actor_id: int, now: datetime
+) -> bool:
+    """Serve exactly these sites from now on; False (nothing written) when nothing changes."""
+    old, new = site_ids_of(db, user.id), _known_site_ids(db, site_ids)
+    if old == new:
+        return False
+    db.execute(
+        delete(FacilitatorSite).where(
+            FacilitatorSite.user_id == user.id, FacilitatorSite.site_id.not_in(new)
+        )
+    )
+    db.add_all(
+        FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in new if site_id not in old
+    )
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="sites",
+        entity="user",
+        entity_id=user.id,
+        old={"site_ids": old},
+        new={"site_ids": new},
+    )
+    db.commit()
+    return True
+
+
+def facilitator_or_404(db: Session, user_id: int) -> User:
+    """A facilitator account; any other account or none is 404, as if it did not exist."""
+    user = db.get(User, user_id)
+    if user is None or user.role != Role.FACILITATOR:
+        raise NotFound()
+    return user
+
+
+@dataclass(frozen=True)
+class FacilitatorRow:
+    user: User
+    sites: list[Site]
+
+
+def facilitator_rows(db: Session) -> list[FacilitatorRow]:
+    """Every facilitator with their sites: two queries, whatever the numbers."""
+    users = db.scalars(
+        select(User).where(User.role == Role.FACILITATOR).order_by(User.active.desc(), User.name)
+    ).all()
+    sites_of: dict[int, list[Site]] = {user.id: [] for user in users}
+    pairs = db.execute(
+        select(FacilitatorSite.user_id, Site)
+        .join(Site, Site.id == FacilitatorSite.site_id)
+        .where(FacilitatorSite.user_id.in_(list(sites_of)))
+        .order_by(Site.name)
+    )
+    for user_id, site in pairs:
+        sites_of[user_id].append(site)
+    return [FacilitatorRow(user, sites_of[user.id]) for user in users]

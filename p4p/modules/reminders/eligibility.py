@@ -1,0 +1,76 @@
+"""The second look at send time: a reminder planned earlier may no longer be wanted."""
+
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p4p.modules.participants.models import Participant
+from p4p.modules.practice.models import PracticeLog
+from p4p.modules.reminders.models import (
+    Reminder,
+    ReminderKind,
+    ReminderPreference,
+    SurveyCompletion,
+)
+from p4p.modules.sites.models import Meeting
+
+MEETING_KINDS = {
+    ReminderKind.MEETING_EVE,
+    ReminderKind.MEETING_SOON,
+    ReminderKind.WEEK_OPEN,
+    ReminderKind.DIGEST,
+}
+
+
+def _meeting_still_there(db: Session, reminder: Reminder) -> str | None:
+    meeting = db.get(Meeting, reminder.payload.get("meeting_id"))
+    if meeting is None or meeting.status == "cancelled":
+        return "meeting cancelled"
+    target = reminder.key.split(":")[1]
+    if not target.endswith(f"@{int(meeting.starts_at.timestamp())}"):
+        return "meeting moved"
+    return None
+
+
+def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
+    """None when the reminder should go now; otherwise the reason it should not."""
+    user = reminder.user
+    if not user.active:
+        return "account inactive"
+    if reminder.kind in MEETING_KINDS:
+        reason = _meeting_still_there(db, reminder)
+        if reason:
+            return reason
+    preference = db.get(ReminderPreference, user.id)
+    if preference is not None and reminder.kind in (preference.kinds_off or []):
+        return "opted out of this kind"
+    if reminder.kind == ReminderKind.DIGEST:
+        return None
+    participant = db.get(Participant, reminder.payload.get("participant_id"))
+    if participant is None or participant.withdrawn_at is not None:
+        return "withdrawn"
+    if preference is not None and not (
+        preference.email_on if reminder.channel == "email" else preference.sms_on
+    ):
+        return f"{reminder.channel} switched off"
+    if not (user.email if reminder.channel == "email" else user.phone):
+        return f"no {reminder.channel} contact"
+    if reminder.kind == ReminderKind.PRACTICE:
+        since, until = (date.fromisoformat(reminder.payload[k]) for k in ("since", "until"))
+        practiced = db.scalar(
+            select(PracticeLog.id)
+            .where(
+                PracticeLog.participant_id == participant.id,
+                PracticeLog.practiced_on >= since,
+                PracticeLog.practiced_on < until,
+            )
+            .limit(1)
+        )
+        if practiced:
+            return "practice logged since planning"
+    if reminder.kind == ReminderKind.SURVEY and db.get(
+        SurveyCompletion, (participant.id, reminder.payload["months"])
+    ):
+        return "survey done"
+    return None

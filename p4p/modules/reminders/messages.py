@@ -1,0 +1,110 @@
+"""The words of each reminder, rendered from templates in the recipient's language.
+
+SMS texts carry no health details: a text can be read by anyone holding the phone.
+"""
+
+from datetime import datetime
+
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+
+from p4p.messaging import Message
+from p4p.modules.participants.models import Participant
+from p4p.modules.reminders.models import Reminder, ReminderKind
+from p4p.modules.sites.models import Meeting
+
+
+def _stop_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="reminder-stop")
+
+
+def stop_token(user_id: int, kind: str) -> str:
+    return _stop_serializer().dumps({"u": user_id, "k": kind})
+
+
+def read_stop_token(token: str) -> tuple[int, str] | None:
+    try:
+        data = _stop_serializer().loads(token)
+    except BadSignature:
+        return None
+    return int(data["u"]), str(data["k"])
+
+
+def _absolute(endpoint: str, **values) -> str:
+    base = current_app.config["BASE_URL"].rstrip("/")
+    with current_app.test_request_context(base_url=base):
+        return base + url_for(endpoint, **values)
+
+
+def subject_for(kind: str, context: dict) -> str:
+    subjects = {
+        ReminderKind.MEETING_EVE: _("Reminder: your group meets tomorrow"),
+        ReminderKind.MEETING_SOON: _("Your group meets soon"),
+        ReminderKind.WEEK_OPEN: _("Week %(n)d is open", n=context.get("week", 0)),
+        ReminderKind.PRACTICE: _("A few minutes for your home practice"),
+        ReminderKind.SURVEY: _("Your %(n)d-month survey is ready", n=context.get("months", 0)),
+        ReminderKind.DIGEST: _("Before your meeting: who needs follow-up"),
+    }
+    return subjects[kind]
+
+
+def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict:
+    user = reminder.user
+    context = {
+        "name": user.name.split()[0] if user.name else "",
+        "kind": reminder.kind,
+        "app_url": _absolute("home.index"),
+        "stop_url": _absolute("reminders.stop", token=stop_token(user.id, reminder.kind)),
+        **reminder.payload,
+    }
+    meeting = (
+        db.get(Meeting, reminder.payload["meeting_id"])
+        if "meeting_id" in reminder.payload
+        else None
+    )
+    if meeting is not None:
+        cohort = meeting.cohort
+        context.update(
+            meeting=meeting,
+            cohort=cohort,
+            timezone=cohort.site.timezone,
+            place=meeting.location or cohort.location or cohort.site.name,
+            video_link=cohort.video_link if meeting.mode == "video" else None,
+        )
+        if cohort.arm in program.arms and meeting.week in program.arm(cohort.arm).weeks:
+            context["week_title"] = program.arm(cohort.arm).week(meeting.week, user.language).title
+    if reminder.kind == ReminderKind.SURVEY:
+        participant = db.get(Participant, reminder.payload["participant_id"])
+        context["survey_url"] = current_app.config["SURVEY_URL"].format(
+            study_id=participant.study_id, months=reminder.payload["months"]
+        )
+    if reminder.kind == ReminderKind.DIGEST:
+        context["follow_ups"] = _digest_follow_ups(db, user, meeting, now)
+    return context
+
+
+def _digest_follow_ups(db: Session, user, meeting: Meeting, now: datetime) -> list:
+    from p4p.modules.attendance.queries import follow_up_list
+
+    return [
+        item
+        for item in follow_up_list(db, user, now)
+        if item.participant.cohort_id == meeting.cohort_id
+    ]
+
+
+def render(db: Session, reminder: Reminder, program, now: datetime) -> Message:
+    """The message ready for its channel, in the recipient's own language."""
+    user = reminder.user
+    with force_locale(user.language or "en"):
+        context = context_for(db, reminder, program, now)
+        if reminder.channel == "sms":
+            text = render_template(f"sms/{reminder.kind}.txt", **context).strip()
+            return Message(to=user.phone, subject="", text=text)
+        subject = subject_for(reminder.kind, context)
+        text = render_template(f"email/reminder_{reminder.kind}.txt", **context)
+        html = render_template(f"email/reminder_{reminder.kind}.html", subject=subject, **context)
+        return Message(to=user.email, subject=subject, text=text, html=html)

@@ -1,0 +1,102 @@
+"""A participant's reminder choices: from their preferences page, a stop link, or a STOP text."""
+
+from datetime import datetime, time
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p4p.modules.audit.service import record
+from p4p.modules.auth.models import User
+from p4p.modules.reminders.models import ReminderKind, ReminderPreference
+
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
+START_WORDS = {"START", "UNSTOP", "YES", "INICIO", "SI", "SÍ"}
+
+
+def preference_for(db: Session, user_id: int) -> ReminderPreference | None:
+    return db.get(ReminderPreference, user_id)
+
+
+def _snapshot(preference: ReminderPreference | None) -> dict | None:
+    if preference is None:
+        return None
+    return {
+        "email_on": preference.email_on,
+        "sms_on": preference.sms_on,
+        "quiet_start": preference.quiet_start.isoformat() if preference.quiet_start else None,
+        "quiet_end": preference.quiet_end.isoformat() if preference.quiet_end else None,
+        "kinds_off": sorted(preference.kinds_off or []),
+    }
+
+
+def save_preferences(
+    db: Session,
+    user: User,
+    *,
+    email_on: bool,
+    sms_on: bool,
+    quiet_start: time | None,
+    quiet_end: time | None,
+    kinds_on: list[str],
+    now: datetime,
+    source: str = "page",
+):
+    """Store the choices (one row per participant) and note the change in the audit trail."""
+    preference = preference_for(db, user.id)
+    before = _snapshot(preference)
+    if preference is None:
+        preference = ReminderPreference(user_id=user.id, updated_at=now)
+        db.add(preference)
+    preference.email_on, preference.sms_on = email_on, sms_on
+    preference.quiet_start, preference.quiet_end = quiet_start, quiet_end
+    preference.kinds_off = [str(k) for k in ReminderKind if k not in kinds_on]
+    preference.updated_at = now
+    record(
+        db,
+        at=now,
+        actor_id=user.id,
+        action="reminder-preferences",
+        entity="user",
+        entity_id=user.id,
+        old=before,
+        new=_snapshot(preference),
+        reason=source,
+    )
+    db.commit()
+    return preference
+
+
+def _current(db: Session, user: User, now: datetime) -> dict:
+    preference = preference_for(db, user.id)
+    return {
+        "email_on": preference.email_on if preference else True,
+        "sms_on": preference.sms_on if preference else True,
+        "quiet_start": preference.quiet_start if preference else None,
+        "quiet_end": preference.quiet_end if preference else None,
+        "kinds_on": [
+            k for k in ReminderKind if not preference or k not in (preference.kinds_off or [])
+        ],
+    }
+
+
+def stop_kind(db: Session, user: User, kind: str | None, now: datetime) -> None:
+    """From an email's stop link: switch off one kind of reminder, or (kind None) all email."""
+    choices = _current(db, user, now)
+    if kind is None:
+        choices["email_on"] = False
+    else:
+        choices["kinds_on"] = [k for k in choices["kinds_on"] if k != kind]
+    save_preferences(db, user, **choices, now=now, source="stop link")
+
+
+def handle_sms_reply(db: Session, phone: str, body: str, now: datetime) -> int:
+    """A STOP (or START) text from a phone switches texts off (or on) for that number's accounts."""
+    word = body.strip().split()[0].upper() if body.strip() else ""
+    if word not in STOP_WORDS | START_WORDS:
+        return 0
+    users = db.scalars(select(User).where(User.phone == phone.strip())).all()
+    for user in users:
+        choices = _current(db, user, now)
+        choices["sms_on"] = word in START_WORDS
+        save_preferences(db, user, **choices, now=now, source=f"sms reply {word}")
+    return len(users)

@@ -1,0 +1,147 @@
+"""Loading what the rules need, in a fixed number of queries for the whole study."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from p4p.modules.auth.models import User
+from p4p.modules.participants.models import Participant
+from p4p.modules.practice.models import PracticeLog
+from p4p.modules.reminders.models import ReminderPreference, SurveyCompletion
+from p4p.modules.reminders.rules import Recipient
+from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting
+
+
+@dataclass
+class PlanningData:
+    meetings: list[Meeting]
+    recipients: dict[int, Recipient]  # by participant id
+    participants_by_cohort: dict[int, list[Participant]]
+    practiced: dict[int, set[date]]
+    done_surveys: dict[int, set[int]]
+    facilitators_by_site: dict[int, list[int]]
+    survey_cohorts: list[Cohort]
+
+
+def recipient_for(
+    participant: Participant,
+    preference: ReminderPreference | None,
+    default_quiet: tuple[time | None, time | None] = (None, None),
+) -> Recipient:
+    user = participant.user
+    email_on = preference.email_on if preference else True
+    sms_on = preference.sms_on if preference else True
+    channels = tuple(
+        channel
+        for channel, wanted in (("email", email_on and user.email), ("sms", sms_on and user.phone))
+        if wanted
+    )
+    return Recipient(
+        user_id=user.id,
+        participant_id=participant.id,
+        channels=channels,
+        timezone=participant.cohort.site.timezone,
+        kinds_off=frozenset(preference.kinds_off or []) if preference else frozenset(),
+        quiet_start=preference.quiet_start if preference else default_quiet[0],
+        quiet_end=preference.quiet_end if preference else default_quiet[1],
+    )
+
+
+def planning_data(
+    db: Session,
+    now: datetime,
+    horizon: timedelta,
+    survey_reach_days: int,
+    default_quiet: tuple[time | None, time | None] = (None, None),
+) -> PlanningData:
+    """Meetings near `now`, the active participants of their cohorts and of cohorts due a survey."""
+    meetings = list(
+        db.scalars(
+            select(Meeting)
+            .join(Cohort, Cohort.id == Meeting.cohort_id)
+            .where(
+                Meeting.status != "cancelled",
+                Meeting.starts_at.between(
+                    now - timedelta(days=10), now + horizon + timedelta(days=2)
+                ),
+            )
+            .options(
+                joinedload(Meeting.cohort).joinedload(Cohort.site),
+                joinedload(Meeting.cohort).selectinload(Cohort.meetings),
+            )
+        ).unique()
+    )
+    survey_cohorts = list(
+        db.scalars(
+            select(Cohort)
+            .where(
+                Cohort.start_date >= (now - timedelta(days=survey_reach_days)).date(),
+                Cohort.start_date <= now.date(),
+            )
+            .options(joinedload(Cohort.site))
+        )
+    )
+    cohort_ids = {m.cohort_id for m in meetings} | {c.id for c in survey_cohorts}
+    participants = list(
+        db.scalars(
+            select(Participant)
+            .join(User, User.id == Participant.user_id)
+            .where(
+                Participant.cohort_id.in_(cohort_ids),
+                Participant.withdrawn_at.is_(None),
+                User.active.is_(True),
+            )
+            .options(
+                joinedload(Participant.user), joinedload(Participant.cohort).joinedload(Cohort.site)
+            )
+        )
+    )
+    user_ids = [p.user_id for p in participants]
+    preferences = {
+        p.user_id: p
+        for p in db.scalars(
+            select(ReminderPreference).where(ReminderPreference.user_id.in_(user_ids))
+        )
+    }
+    ids = [p.id for p in participants]
+    practiced: dict[int, set[date]] = {pid: set() for pid in ids}
+    for pid, day in db.execute(
+        select(PracticeLog.participant_id, PracticeLog.practiced_on).where(
+            PracticeLog.participant_id.in_(ids),
+            PracticeLog.practiced_on >= (now - timedelta(days=14)).date(),
+        )
+    ):
+        practiced[pid].add(day)
+    done: dict[int, set[int]] = {pid: set() for pid in ids}
+    for pid, months in db.execute(
+        select(SurveyCompletion.participant_id, SurveyCompletion.months).where(
+            SurveyCompletion.participant_id.in_(ids)
+        )
+    ):
+        done[pid].add(months)
+    site_ids = {m.cohort.site_id for m in meetings}
+    facilitators: dict[int, list[int]] = {}
+    for site_id, user_id in db.execute(
+        select(FacilitatorSite.site_id, FacilitatorSite.user_id)
+        .join(User, User.id == FacilitatorSite.user_id)
+        .where(
+            FacilitatorSite.site_id.in_(site_ids), User.active.is_(True), User.email.is_not(None)
+        )
+    ):
+        facilitators.setdefault(site_id, []).append(user_id)
+    by_cohort: dict[int, list[Participant]] = {}
+    for participant in participants:
+        by_cohort.setdefault(participant.cohort_id, []).append(participant)
+    return PlanningData(
+        meetings=meetings,
+        recipients={
+            p.id: recipient_for(p, preferences.get(p.user_id), default_quiet) for p in participants
+        },
+        participants_by_cohort=by_cohort,
+        practiced=practiced,
+        done_surveys=done,
+        facilitators_by_site=facilitators,
+        survey_cohorts=survey_cohorts,
+    )

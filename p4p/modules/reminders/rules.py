@@ -1,0 +1,223 @@
+"""What should be reminded, and when: pure functions of the schedule, preferences and `now`.
+
+Every reminder has a key naming what it is about; a key that embeds a meeting's
+start time changes when the meeting moves, so the old reminder is cancelled and
+a new one planned, and neither can be sent twice.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from p4p.modules.reminders.models import ReminderKind
+
+
+@dataclass(frozen=True)
+class Settings:
+    eve_hour: int = 18
+    soon_hours: int = 0  # 0 switches the "2 hours before" reminder off
+    week_open_hour: int = 8
+    practice_hour: int = 18
+    practice_gap_days: int = 3
+    survey_hour: int = 10
+    survey_months: tuple[int, ...] = (2, 4, 6)
+    survey_window_days: int = 14
+    survey_repeat_days: tuple[int, ...] = (0, 4, 9)
+    digest_hours: int = 3
+    quiet_start: time | None = time(21, 0)
+    quiet_end: time | None = time(8, 0)
+
+
+@dataclass(frozen=True)
+class Planned:
+    key: str
+    user_id: int
+    kind: str
+    channel: str
+    due_at: datetime
+    expires_at: datetime
+    payload: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A participant as the rules see them: where to write, in which zone, what they switched off."""
+
+    user_id: int
+    participant_id: int
+    channels: tuple[str, ...]
+    timezone: str
+    kinds_off: frozenset[str]
+    quiet_start: time | None
+    quiet_end: time | None
+
+
+def at_local(day: date, hour: int, timezone: str) -> datetime:
+    """A local wall-clock hour as an aware datetime; it stays at that hour across DST changes."""
+    return datetime.combine(day, time(hour), tzinfo=ZoneInfo(timezone))
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    days_in_month = [
+        31,
+        29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ][month - 1]
+    return date(year, month, min(day.day, days_in_month))
+
+
+def outside_quiet_hours(
+    due: datetime, start: time | None, end: time | None, timezone: str
+) -> datetime:
+    """Move a due time that falls in quiet hours to the moment they end (local time)."""
+    if start is None or end is None or start == end:
+        return due
+    local = due.astimezone(ZoneInfo(timezone))
+    moment = local.time()
+    overnight = start > end
+    quiet = (moment >= start or moment < end) if overnight else (start <= moment < end)
+    if not quiet:
+        return due
+    end_day = local.date() + timedelta(days=1) if overnight and moment >= start else local.date()
+    return datetime.combine(end_day, end, tzinfo=ZoneInfo(timezone))
+
+
+def _for_channels(
+    recipient: Recipient, kind: str, target: str, due: datetime, expires: datetime, payload: dict
+) -> list[Planned]:
+    if kind in recipient.kinds_off:
+        return []
+    due = outside_quiet_hours(due, recipient.quiet_start, recipient.quiet_end, recipient.timezone)
+    if due >= expires:
+        return []  # quiet hours push it past its moment: better none than a late one
+    return [
+        Planned(
+            f"{kind}:{target}:u{recipient.user_id}:{channel}",
+            recipient.user_id,
+            kind,
+            channel,
+            due,
+            expires,
+            {"participant_id": recipient.participant_id, **payload},
+        )
+        for channel in recipient.channels
+    ]
+
+
+def meeting_target(meeting_id: int, starts_at: datetime) -> str:
+    return f"m{meeting_id}@{int(starts_at.timestamp())}"
+
+
+def meeting_reminders(
+    recipient: Recipient, meeting_id: int, week: int, starts_at: datetime, settings: Settings
+) -> list[Planned]:
+    """The evening before (and optionally a few hours before) a meeting; void once it starts."""
+    target = meeting_target(meeting_id, starts_at)
+    payload = {"meeting_id": meeting_id, "week": week, "starts_at": starts_at.isoformat()}
+    local_day = starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
+    eve = at_local(local_day - timedelta(days=1), settings.eve_hour, recipient.timezone)
+    planned = _for_channels(recipient, ReminderKind.MEETING_EVE, target, eve, starts_at, payload)
+    if settings.soon_hours:
+        soon = starts_at - timedelta(hours=settings.soon_hours)
+        planned += _for_channels(
+            recipient, ReminderKind.MEETING_SOON, target, soon, starts_at, payload
+        )
+    return planned
+
+
+def week_open_reminders(
+    recipient: Recipient, meeting_id: int, week: int, starts_at: datetime, settings: Settings
+) -> list[Planned]:
+    """On the meeting day: the new week's session is open in the app (news only that day)."""
+    local_day = starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
+    due = at_local(local_day, settings.week_open_hour, recipient.timezone)
+    day_ends = datetime.combine(
+        local_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(recipient.timezone)
+    )
+    payload = {"meeting_id": meeting_id, "week": week}
+    return _for_channels(
+        recipient,
+        ReminderKind.WEEK_OPEN,
+        meeting_target(meeting_id, starts_at),
+        due,
+        day_ends,
+        payload,
+    )
+
+
+def practice_windows(opens_on: date, settings: Settings) -> list[tuple[int, date, date]]:
+    """(slot, first day, day of the nudge): at most two nudges a week, each after 3 days."""
+    gap = settings.practice_gap_days
+    return [
+        (slot, opens_on + timedelta(days=gap * (slot - 1)), opens_on + timedelta(days=gap * slot))
+        for slot in (1, 2)
+    ]
+
+
+def practice_reminders(
+    recipient: Recipient, week: int, opens_on: date, practiced: set[date], settings: Settings
+) -> list[Planned]:
+    planned = []
+    for slot, first, nudge_day in practice_windows(opens_on, settings):
+        if any(first <= day < nudge_day for day in practiced):
+            continue
+        due = at_local(nudge_day, settings.practice_hour, recipient.timezone)
+        target = f"w{week}s{slot}@{opens_on.isoformat()}"
+        payload = {"week": week, "since": first.isoformat(), "until": nudge_day.isoformat()}
+        planned += _for_channels(
+            recipient, ReminderKind.PRACTICE, target, due, due + timedelta(hours=12), payload
+        )
+    return planned
+
+
+def survey_reminders(
+    recipient: Recipient, cohort_start: date, done_months: set[int], settings: Settings
+) -> list[Planned]:
+    """Follow-up surveys at 2, 4 and 6 months after the cohort's start, repeated until done."""
+    planned = []
+    for months in settings.survey_months:
+        if months in done_months:
+            continue
+        opens = add_months(cohort_start, months)
+        closes = at_local(
+            opens + timedelta(days=settings.survey_window_days),
+            settings.survey_hour,
+            recipient.timezone,
+        )
+        for number, offset in enumerate(settings.survey_repeat_days, start=1):
+            due = at_local(opens + timedelta(days=offset), settings.survey_hour, recipient.timezone)
+            planned += _for_channels(
+                recipient,
+                ReminderKind.SURVEY,
+                f"s{months}r{number}",
+                due,
+                closes,
+                {"months": months},
+            )
+    return planned
+
+
+def digest_reminder(
+    facilitator_id: int, meeting_id: int, week: int, starts_at: datetime, settings: Settings
+) -> Planned:
+    """A short list for the facilitator of who needs follow-up, a few hours before the meeting."""
+    return Planned(
+        f"{ReminderKind.DIGEST}:{meeting_target(meeting_id, starts_at)}:u{facilitator_id}:email",
+        facilitator_id,
+        ReminderKind.DIGEST,
+        "email",
+        starts_at - timedelta(hours=settings.digest_hours),
+        starts_at,
+        {"meeting_id": meeting_id, "week": week},
+    )

@@ -1,0 +1,143 @@
+"""Reminder preferences, stop links, STOP texts, and the staff outbox."""
+
+import hmac
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from p4p.access import allow, public
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.extensions import csrf
+from p4p.modules.auth.models import STAFF_ROLES, Role, User
+from p4p.modules.reminders import preferences
+from p4p.modules.reminders.forms import KIND_LABELS, ConfirmForm, PreferencesForm
+from p4p.modules.reminders.messages import read_stop_token
+from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.service import mark_survey_done, retry_failed
+
+bp = Blueprint("reminders", __name__)
+OUTBOX_PAGE = 200
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@allow(Role.PARTICIPANT)
+def preferences_page():
+    user = current_user._get_current_object()
+    saved = preferences.preference_for(db, user.id)
+    form = PreferencesForm(obj=saved)
+    if not form.is_submitted():
+        form.email_on.data = saved.email_on if saved else True
+        form.sms_on.data = saved.sms_on if saved else True
+        form.kinds_on.data = [
+            k for k in KIND_LABELS if not saved or k not in (saved.kinds_off or [])
+        ]
+    if form.validate_on_submit():
+        preferences.save_preferences(
+            db,
+            user,
+            email_on=form.email_on.data,
+            sms_on=form.sms_on.data,
+            quiet_start=form.quiet_start.data,
+            quiet_end=form.quiet_end.data,
+            kinds_on=form.kinds_on.data or [],
+            now=now(),
+        )
+        flash(_("Your reminder choices are saved."), "success")
+        return redirect(url_for("reminders.preferences_page"))
+    return render_template("reminders/preferences.html", form=form, user=user), (
+        422 if form.is_submitted() else 200
+    )
+
+
+@bp.route("/stop/<token>", methods=["GET", "POST"])
+@public
+def stop(token):
+    """The link in every reminder email; it works without logging in, and only for its own user."""
+    found = read_stop_token(token)
+    user = db.get(User, found[0]) if found else None
+    if user is None:
+        abort(404)
+    kind = found[1]
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        everything = request.form.get("scope") == "all-email"
+        preferences.stop_kind(db, user, None if everything else kind, now())
+        return render_template(
+            "reminders/stopped.html", everything=everything, label=KIND_LABELS.get(kind)
+        )
+    return render_template("reminders/stop.html", form=form, label=KIND_LABELS.get(kind))
+
+
+@bp.route("/sms/inbound/<token>", methods=["POST"])
+@public
+@csrf.exempt
+def sms_inbound(token):
+    """The SMS provider posts replies here (From, Body); STOP switches texts off for that number."""
+    expected = current_app.config.get("SMS_INBOUND_TOKEN") or ""
+    if not expected or not hmac.compare_digest(token, expected):
+        abort(404)
+    changed = preferences.handle_sms_reply(
+        db, request.form.get("From", ""), request.form.get("Body", ""), now()
+    )
+    return {"updated": changed}
+
+
+@bp.route("/staff/outbox")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def outbox():
+    status = request.args.get("status", "planned")
+    if status not in set(ReminderStatus):
+        abort(404)
+    order = Reminder.due_at.asc() if status == "planned" else Reminder.updated_at.desc()
+    rows = db.scalars(
+        select(Reminder)
+        .where(Reminder.status == status)
+        .order_by(order)
+        .limit(OUTBOX_PAGE)
+        .options(joinedload(Reminder.user))
+    ).all()
+    counts = dict(
+        db.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all()
+    )
+    return render_template(
+        "reminders/outbox.html",
+        rows=rows,
+        status=status,
+        counts=counts,
+        statuses=list(ReminderStatus),
+        form=ConfirmForm(),
+        page_size=OUTBOX_PAGE,
+    )
+
+
+@bp.route("/staff/outbox/<int:reminder_id>/retry", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def retry(reminder_id: int):
+    reminder = db.get(Reminder, reminder_id)
+    if reminder is None or reminder.status != ReminderStatus.FAILED:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    retry_failed(db, reminder, now())
+    flash(_("The reminder will be sent again."), "success")
+    return redirect(url_for("reminders.outbox", status="failed"))
+
+
+@bp.route("/staff/participants/<int:participant_id>/surveys/<int:months>", methods=["POST"])
+@allow(*STAFF_ROLES)
+def survey_done(participant_id: int, months: int):
+    """Mark a follow-up survey done for a participant of the staff member's own sites."""
+    from p4p.modules.attendance.service import participant_in_scope
+
+    person = participant_in_scope(db, current_user._get_current_object(), participant_id)
+    if months not in [int(m) for m in current_app.config["SURVEY_MONTHS"]]:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    mark_survey_done(db, person.id, months, current_user.id, now())
+    flash(_("The %(n)d-month survey is marked done. Its reminders stop.", n=months), "success")
+    return redirect(url_for("attendance.participant", participant_id=person.id))

@@ -1,0 +1,126 @@
+"""Reports for staff: study, site and cohort pages, and the CSV exports.
+
+Coordinators and admins see every site; a facilitator sees the same reports for their own
+sites only, and another site's report is a 404, as if it did not exist.
+"""
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+)
+from flask_login import current_user
+
+from p4p.access import allow
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
+from p4p.modules.attendance.queries import REASONS
+from p4p.modules.auth.models import STAFF_ROLES
+from p4p.modules.curriculum.service import get_program
+from p4p.modules.reports import charts, exports, grid, redcap
+from p4p.modules.reports.forms import ExportForm, filter_form
+from p4p.modules.reports.summary import summary_report
+from p4p.modules.sites.service import visible_site_ids
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+@bp.record_once
+def _refuse_bad_settings(state) -> None:
+    problems = redcap.settings_problems(state.app.config)
+    if problems:
+        raise ValueError("invalid export settings: " + "; ".join(problems))
+
+
+def _site_ids():
+    return visible_site_ids(db, current_user._get_current_object())
+
+
+def _summary_page(site_id: int | None = None):
+    site_ids = _site_ids()
+    program = get_program()
+    form = filter_form(db, site_ids, request.args, program, fixed_site=site_id)
+    site = next((s for s in form.sites if s.id == site_id), None)
+    if site_id is not None and site is None:
+        abort(404)  # no such site, or not one of the facilitator's: the same answer
+    if not form.validate():
+        return render_template("reports/summary.html", form=form, report=None, site=site), 422
+    report = summary_report(
+        db, form.scope(site_ids), program, now(), current_app.config["COMPLETER_MIN_DOSE"]
+    )
+    return render_template(
+        "reports/summary.html",
+        form=form,
+        site=site,
+        report=report,
+        reasons=REASONS,
+        attendance_charts=charts.attendance_charts(report),
+        dose_charts=charts.dose_charts(report),
+        practice_charts=charts.practice_charts(report),
+    )
+
+
+@bp.route("/")
+@allow(*STAFF_ROLES)
+def study():
+    return _summary_page()
+
+
+@bp.route("/sites/<int:site_id>")
+@allow(*STAFF_ROLES)
+def site(site_id: int):
+    return _summary_page(site_id)
+
+
+@bp.route("/cohorts/<int:cohort_id>")
+@allow(*STAFF_ROLES)
+def cohort(cohort_id: int):
+    chosen = grid.cohort_in_scope(db, _site_ids(), cohort_id)
+    report = grid.cohort_grid(db, chosen, get_program())
+    return render_template(
+        "reports/cohort.html",
+        grid=report,
+        attendance_chart=charts.cohort_chart(report),
+        min_dose=current_app.config["COMPLETER_MIN_DOSE"],
+        now=now(),
+        status_labels=STATUS_LABELS,
+        status_symbols=STATUS_SYMBOLS,
+    )
+
+
+@bp.route("/exports")
+@allow(*STAFF_ROLES)
+def export_page():
+    form = filter_form(db, _site_ids(), request.args, get_program(), ExportForm)
+    return render_template("reports/exports.html", form=form)
+
+
+@bp.route("/attendance.csv")
+@allow(*STAFF_ROLES)
+def attendance_csv():
+    site_ids = _site_ids()
+    program = get_program()
+    form = filter_form(db, site_ids, request.args, program, ExportForm)
+    if not form.validate():
+        return render_template("reports/exports.html", form=form), 422
+    moment, fmt = now(), form.format.data
+    exports.record_export(
+        db,
+        fmt=fmt,
+        filters=form.filters().as_dict(),
+        actor_id=current_user.id,
+        via="web",
+        now=moment,
+    )
+    chunks = exports.export_chunks(db, form.scope(site_ids), fmt, program, current_app.config)
+    filename = exports.export_filename(fmt, moment)
+    return Response(
+        stream_with_context(chunks),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

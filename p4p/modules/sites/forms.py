@@ -1,0 +1,149 @@
+"""The coordinator's forms for sites, cohorts and moving or switching a meeting."""
+
+from babel.dates import get_day_names
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from p4p.modules.sites.models import MeetingMode
+
+REASON_MAX = 500
+
+
+def web_link(_form, field) -> None:
+    """Only http(s) links: a link is shown to participants, so no javascript: or data: URLs."""
+    value = (field.data or "").strip()
+    if value and (not value.startswith(("https://", "http://")) or " " in value):
+        raise ValidationError(_l("Enter a web link starting with https://."))
+
+
+def plausible_date(_form, field) -> None:
+    """Dates in this century only: a typo like 0202 or 20266 would make a schedule overflow."""
+    if field.data and not 2000 <= field.data.year <= 2099:
+        raise ValidationError(_l("Enter a date between 2000 and 2099."))
+
+
+def reason_field(label=None) -> TextAreaField:
+    return TextAreaField(
+        label or _l("Reason"),
+        description=_l("Kept in the audit trail."),
+        validators=[
+            InputRequired(_l("Write the reason for this change.")),
+            Length(
+                max=REASON_MAX, message=_l("Keep the reason to %(n)d characters.", n=REASON_MAX)
+            ),
+        ],
+    )
+
+
+class SiteForm(FlaskForm):
+    name = StringField(
+        _l("Site name"),
+        validators=[InputRequired(_l("Enter the site's name.")), Length(max=120)],
+    )
+    timezone = StringField(
+        _l("Timezone"),
+        description=_l("The IANA name of the site's timezone, like America/Chicago."),
+        validators=[InputRequired(_l("Enter the site's timezone.")), Length(max=64)],
+    )
+    address = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=255)])
+
+
+class CohortForm(FlaskForm):
+    site_id = SelectField(
+        _l("Site"), coerce=int, validators=[InputRequired(_l("Choose the site."))]
+    )
+    arm = RadioField(_l("Program"), validators=[InputRequired(_l("Choose the program."))])
+    name = StringField(
+        _l("Cohort name"),
+        description=_l("Unique in the study: roster files name the cohort."),
+        validators=[InputRequired(_l("Enter a name for the cohort.")), Length(max=120)],
+    )
+    start_date = DateField(
+        _l("Start date"),
+        description=_l("The first meeting is the first chosen weekday on or after this date."),
+        validators=[InputRequired(_l("Enter the start date.")), plausible_date],
+    )
+    weekday = SelectField(
+        _l("Meeting day"), coerce=int, validators=[InputRequired(_l("Choose the meeting day."))]
+    )
+    local_start_time = TimeField(
+        _l("Start time (site's local time)"),
+        validators=[InputRequired(_l("Enter the start time, like 18:00."))],
+    )
+    duration_minutes = IntegerField(
+        _l("Length in minutes"),
+        validators=[
+            InputRequired(_l("Enter the length, from 15 to 480 minutes.")),
+            NumberRange(15, 480, _l("Enter the length, from 15 to 480 minutes.")),
+        ],
+        render_kw={"min": 15, "max": 480, "inputmode": "numeric"},
+    )
+    location = StringField(_l("Place (optional)"), validators=[Optional(), Length(max=255)])
+    video_link = StringField(
+        _l("Video link (optional)"), validators=[Optional(), Length(max=500), web_link]
+    )
+
+    def __init__(self, *args, sites=(), arms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site_id.choices = [SelectChoice(site.id, site.name) for site in sites]
+        self.arm.choices = [SelectChoice(arm.key, arm.label) for arm in arms]
+        days = get_day_names("wide", locale=str(get_locale() or "en"))
+        self.weekday.choices = [SelectChoice(day, days[day]) for day in range(7)]
+
+
+class CohortFilterForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET filter changes nothing
+
+    site = SelectField(_l("Site"), default="")
+    arm = SelectField(_l("Program"), default="")
+
+    def __init__(self, *args, sites=(), arms=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site.choices = [SelectChoice("", _l("All sites"))] + [
+            SelectChoice(str(site.id), site.name) for site in sites
+        ]
+        self.arm.choices = [SelectChoice("", _l("Both programs"))] + [
+            SelectChoice(arm.key, arm.label) for arm in arms
+        ]
+
+
+class MoveMeetingForm(FlaskForm):
+    date = DateField(
+        _l("New date (site's local date)"),
+        validators=[InputRequired(_l("Enter the new date.")), plausible_date],
+    )
+    time = TimeField(
+        _l("New start time (site's local time)"),
+        validators=[InputRequired(_l("Enter the new start time, like 18:00."))],
+    )
+    reason = reason_field(_l("Why does it move?"))
+
+
+class MeetingModeForm(FlaskForm):
+    mode = RadioField(
+        _l("How is this meeting held?"),
+        choices=[
+            SelectChoice(MeetingMode.IN_PERSON.value, _l("In person")),
+            SelectChoice(MeetingMode.VIDEO.value, _l("By video")),
+        ],
+        validators=[InputRequired(_l("Choose video or in person."))],
+    )
+    video_link = StringField(
+        _l("Video link for this cohort"),
+        description=_l("Needed for a video meeting; it becomes the cohort's link."),
+        validators=[Optional(), Length(max=500), web_link],
+    )
+    reason = reason_field(_l("Why does it change?"))

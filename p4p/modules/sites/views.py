@@ -1,0 +1,212 @@
+"""The coordinator's sites, cohorts and meetings (coordinators and admins only)."""
+
+from babel.dates import get_day_names
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from p4p.access import allow
+from p4p.clock import now
+from p4p.db import session as db
+from p4p.modules.auth.models import Role
+from p4p.modules.curriculum.service import get_program
+from p4p.modules.sites import queries, service
+from p4p.modules.sites.checks import suggested_timezones
+from p4p.modules.sites.forms import (
+    CohortFilterForm,
+    CohortForm,
+    MeetingModeForm,
+    MoveMeetingForm,
+    SiteForm,
+)
+from p4p.modules.sites.models import MeetingMode
+from p4p.problems import Problems, show_on_form
+
+bp = Blueprint("sites", __name__, url_prefix="/admin")
+
+
+@bp.context_processor
+def _day_names():
+    # Monday is 0 in both Python and Babel, as in Cohort.weekday.
+    return {"day_names": get_day_names("wide", locale=str(get_locale() or "en"))}
+
+
+def _status(form) -> int:
+    return 422 if form.is_submitted() else 200
+
+
+def _text(value: str | None) -> str | None:
+    return (value or "").strip() or None
+
+
+@bp.route("/sites")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def sites():
+    counts = queries.cohort_counts_by_site(db)
+    return render_template("coordinator/sites.html", sites=queries.all_sites(db), counts=counts)
+
+
+def _site_page(form, site=None):
+    return render_template(
+        "coordinator/site_form.html", form=form, site=site, timezones=suggested_timezones()
+    ), _status(form)
+
+
+@bp.route("/sites/new", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def new_site():
+    form = SiteForm()
+    if form.validate_on_submit():
+        try:
+            service.create_site(
+                db,
+                name=form.name.data,
+                timezone=form.timezone.data.strip(),
+                address=_text(form.address.data),
+                now=now(),
+                actor_id=current_user.id,
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            db.commit()
+            flash(_("The site is saved."), "success")
+            return redirect(url_for("sites.sites"))
+    return _site_page(form)
+
+
+@bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def edit_site(site_id: int):
+    site = queries.site_or_404(db, site_id)
+    form = SiteForm(obj=site)
+    if form.validate_on_submit():
+        try:
+            service.update_site(
+                db,
+                site,
+                name=form.name.data,
+                timezone=form.timezone.data.strip(),
+                address=_text(form.address.data),
+                now=now(),
+                actor_id=current_user.id,
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("The site is saved."), "success")
+            return redirect(url_for("sites.sites"))
+    return _site_page(form, site)
+
+
+@bp.route("/cohorts")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def cohorts():
+    arms = get_program().arms.values()
+    form = CohortFilterForm(request.args, sites=queries.all_sites(db), arms=arms)
+    valid = form.validate()
+    rows = []
+    if valid:
+        site_id = int(form.site.data) if form.site.data else None
+        rows = queries.cohort_rows(db, site_id=site_id, arm=form.arm.data or None)
+    return render_template("coordinator/cohorts.html", form=form, rows=rows), 200 if valid else 422
+
+
+@bp.route("/cohorts/new", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def new_cohort():
+    program = get_program()
+    form = CohortForm(
+        sites=queries.all_sites(db),
+        arms=program.arms.values(),
+        duration_minutes=program.session_minutes,
+    )
+    if form.validate_on_submit():
+        try:
+            cohort = service.create_cohort(
+                db,
+                program=program,
+                site=queries.site_or_404(db, form.site_id.data),
+                arm=form.arm.data,
+                name=form.name.data,
+                start_date=form.start_date.data,
+                weekday=form.weekday.data,
+                local_start_time=form.local_start_time.data,
+                duration_minutes=form.duration_minutes.data,
+                location=_text(form.location.data),
+                video_link=_text(form.video_link.data),
+                now=now(),
+                actor_id=current_user.id,
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            db.commit()
+            flash(_("The cohort and its meetings are saved."), "success")
+            return redirect(url_for("sites.cohort", cohort_id=cohort.id))
+    return render_template("coordinator/cohort_form.html", form=form), _status(form)
+
+
+@bp.route("/cohorts/<int:cohort_id>")
+@allow(Role.COORDINATOR, Role.ADMIN)
+def cohort(cohort_id: int):
+    page = queries.cohort_page(db, cohort_id)
+    return render_template("coordinator/cohort.html", page=page, now=now())
+
+
+def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
+    local = service.local_datetime(meeting.starts_at, meeting.cohort.site.timezone)
+    move_form = move_form or MoveMeetingForm(
+        formdata=None, prefix="move", date=local.date(), time=local.time().replace(tzinfo=None)
+    )
+    other_mode = MeetingMode.IN_PERSON if meeting.mode == MeetingMode.VIDEO else MeetingMode.VIDEO
+    mode_form = mode_form or MeetingModeForm(
+        formdata=None, prefix="mode", mode=other_mode.value, video_link=meeting.cohort.video_link
+    )
+    return render_template(
+        "coordinator/meeting.html", meeting=meeting, move_form=move_form, mode_form=mode_form
+    ), status
+
+
+@bp.route("/meetings/<int:meeting_id>/move", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def move_meeting(meeting_id: int):
+    meeting = queries.meeting_or_404(db, meeting_id)
+    form = MoveMeetingForm(prefix="move")
+    if form.validate_on_submit():
+        starts_at = service.to_utc(form.date.data, form.time.data, meeting.cohort.site.timezone)
+        try:
+            service.move_meeting(db, meeting, starts_at, form.reason.data, current_user.id, now())
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("Week %(n)d is moved.", n=meeting.week), "success")
+            return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
+    if not form.is_submitted():
+        return _meeting_page(meeting)
+    return _meeting_page(meeting, move_form=form, status=422)
+
+
+@bp.route("/meetings/<int:meeting_id>/mode", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def meeting_mode(meeting_id: int):
+    meeting = queries.meeting_or_404(db, meeting_id)
+    form = MeetingModeForm(prefix="mode")
+    if form.validate_on_submit():
+        try:
+            service.set_meeting_mode(
+                db,
+                meeting,
+                form.mode.data,
+                form.reason.data,
+                current_user.id,
+                now(),
+                video_link=_text(form.video_link.data),
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("Week %(n)d's meeting mode is changed.", n=meeting.week), "success")
+            return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
+    return _meeting_page(meeting, mode_form=form, status=422)

@@ -1,0 +1,205 @@
+"""Coordinators keep the study's sites and cohorts: validated, audited, times in local time."""
+
+from datetime import date, time
+
+import pytest
+from coordinator_helpers import as_role, events
+from sqlalchemy import func, select
+
+from p4p.modules.sites.models import Cohort, Meeting, Site
+from p4p.modules.sites.service import local_datetime
+
+
+@pytest.fixture
+def coordinator(factory, client):
+    return as_role(factory, client, "coordinator")
+
+
+def _site_count(db) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count(Site.id)))
+
+
+def test_coordinator_adds_a_site_and_the_event_names_the_actor(db, coordinator):
+    response = coordinator.post(
+        "/admin/sites/new",
+        data={"name": " Eastside Library ", "timezone": "America/New_York", "address": "9 Elm St"},
+    )
+    assert response.status_code == 302
+    site = db.scalar(select(Site))
+    assert (site.name, site.timezone, site.address) == (
+        "Eastside Library",
+        "America/New_York",
+        "9 Elm St",
+    )
+    (event,) = events(db, "create", "site")
+    assert event.new["timezone"] == "America/New_York" and event.actor_id is not None
+    page = coordinator.get("/admin/sites").get_data(as_text=True)
+    assert "Eastside Library" in page and "America/New_York" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": ""}, "name", "name."),
+        ({"name": "x" * 121}, "name", "120"),
+        ({"timezone": ""}, "timezone", "timezone."),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Enter a timezone name from the list"),
+        ({"timezone": "../../etc/passwd"}, "timezone", "Enter a timezone name from the list"),
+        ({"timezone": "america/chicago"}, "timezone", "Enter a timezone name from the list"),
+        ({"timezone": "localtime"}, "timezone", "Enter a timezone name from the list"),
+        ({"address": "x" * 256}, "address", "255"),
+        ({"name": "NORTH"}, "name", "Another site already has this name."),
+    ],
+)
+def test_bad_site_input_gets_a_field_message_and_saves_nothing(
+    db, factory, coordinator, data, field, message
+):
+    factory.site("North")
+    form = {"name": "East", "timezone": "America/Chicago", "address": "", **data}
+    response = coordinator.post("/admin/sites/new", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    assert _site_count(db) == 1
+
+
+def test_editing_a_site_records_old_and_new_values(db, factory, coordinator):
+    site = factory.site("North")
+    response = coordinator.post(
+        f"/admin/sites/{site.id}/edit",
+        data={"name": "North Center", "timezone": "America/Chicago", "address": "2 Oak Ave"},
+    )
+    assert response.status_code == 302
+    (event,) = events(db, "update", "site")
+    assert event.old == {"name": "North", "timezone": "America/Chicago", "address": "1 Main St"}
+    assert event.new == {
+        "name": "North Center",
+        "timezone": "America/Chicago",
+        "address": "2 Oak Ave",
+    }
+
+
+def test_a_site_cannot_take_another_sites_name_but_keeps_its_own(db, factory, coordinator):
+    site, _other = factory.site("North"), factory.site("South")
+    form = {"name": "South", "timezone": "America/Chicago"}
+    assert coordinator.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 422
+    form = {"name": "north", "timezone": "America/Denver"}
+    assert coordinator.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 302
+
+
+def test_correcting_a_timezone_keeps_upcoming_meetings_at_their_local_time(
+    db, factory, coordinator, clock
+):
+    cohort = factory.cohort(site=factory.site("North"), at=time(18, 0))
+    past = [m.starts_at for m in cohort.meetings if m.starts_at < clock()]
+    response = coordinator.post(
+        f"/admin/sites/{cohort.site_id}/edit",
+        data={"name": "North", "timezone": "America/Los_Angeles", "address": "1 Main St"},
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    meetings = db.scalars(select(Meeting).where(Meeting.cohort_id == cohort.id)).all()
+    upcoming = [m for m in meetings if m.starts_at > clock()]
+    assert upcoming and all(
+        local_datetime(m.starts_at, "America/Los_Angeles").time() == time(18, 0) for m in upcoming
+    )
+    assert sorted(m.starts_at for m in meetings if m.starts_at < clock()) == sorted(past)
+    (event,) = events(db, "update", "site")
+    assert event.new["meetings_retimed"] == len(upcoming)
+
+
+def _cohort_form(site, **changes):
+    form = {
+        "site_id": str(site.id),
+        "arm": "keys_to_wellbeing",
+        "name": "Fall group",
+        "start_date": "2026-10-20",
+        "weekday": "1",
+        "local_start_time": "18:00",
+        "duration_minutes": "90",
+        "location": "Room 2",
+        "video_link": "",
+    }
+    form.update(changes)
+    return form
+
+
+def test_a_new_cohort_gets_its_weekly_meetings_at_local_time_across_daylight_saving(
+    db, factory, coordinator
+):
+    site = factory.site("North")
+    response = coordinator.post("/admin/cohorts/new", data=_cohort_form(site))
+    assert response.status_code == 302
+    cohort = db.scalar(select(Cohort).where(Cohort.name == "Fall group"))
+    assert response.headers["Location"] == f"/admin/cohorts/{cohort.id}"
+    local = [local_datetime(m.starts_at, "America/Chicago") for m in cohort.meetings]
+    assert [m.week for m in cohort.meetings] == list(range(1, 10))
+    assert {moment.time() for moment in local} == {time(18, 0)}  # clocks change on 1 November
+    assert {moment.weekday() for moment in local} == {1}
+    assert local[0].date() == date(2026, 10, 20)
+    (event,) = events(db, "create", "cohort")
+    assert event.new["arm"] == "keys_to_wellbeing"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"site_id": ""}, "site_id", ""),
+        ({"site_id": "999"}, "site_id", "Not a valid choice"),
+        ({"arm": "usual_care"}, "arm", "Not a valid choice"),
+        ({"arm": ""}, "arm", "Choose the program."),
+        ({"name": ""}, "name", "Enter a name for the cohort."),
+        ({"name": "North group"}, "name", "Another cohort already has this name."),
+        ({"start_date": ""}, "start_date", "Enter the start date."),
+        ({"start_date": "2026-02-30"}, "start_date", "Not a valid date"),
+        ({"start_date": "0202-10-20"}, "start_date", "between 2000 and 2099"),
+        ({"weekday": "7"}, "weekday", "Not a valid choice"),
+        ({"local_start_time": "25:00"}, "local_start_time", "Not a valid time"),
+        ({"duration_minutes": "5"}, "duration_minutes", "from 15 to 480"),
+        ({"duration_minutes": "481"}, "duration_minutes", "from 15 to 480"),
+        ({"duration_minutes": "ninety"}, "duration_minutes", ""),
+        ({"video_link": "javascript:alert(1)"}, "video_link", "starting with https://"),
+    ],
+)
+def test_bad_cohort_input_gets_a_field_message_and_saves_nothing(
+    db, factory, coordinator, changes, field, message
+):
+    site = factory.site("North")
+    factory.cohort(site=site, name="North group")
+    response = coordinator.post("/admin/cohorts/new", data=_cohort_form(site, **changes))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    db.expire_all()
+    assert db.scalar(select(func.count(Cohort.id))) == 1
+    assert len(events(db, "create", "cohort")) == 1
+
+
+def test_the_cohort_list_filters_by_site_and_program(factory, coordinator):
+    north, south = factory.site("North"), factory.site("South")
+    factory.cohort(site=north, name="North P4P")
+    factory.cohort(site=north, arm="keys_to_wellbeing", name="North KTW")
+    factory.cohort(site=south, name="South P4P")
+    page = coordinator.get(f"/admin/cohorts?site={north.id}").get_data(as_text=True)
+    assert "North P4P" in page and "North KTW" in page and "South P4P" not in page
+    page = coordinator.get("/admin/cohorts?arm=keys_to_wellbeing").get_data(as_text=True)
+    assert "North KTW" in page and "P4P</a>" not in page
+    assert coordinator.get("/admin/cohorts?site=nowhere").status_code == 422
+    assert coordinator.get("/admin/cohorts?arm=usual_care").status_code == 422
+
+
+def test_the_cohort_page_shows_local_meetings_and_the_roster_with_withdrawn(
+    db, factory, coordinator, clock
+):
+    cohort = factory.cohort(site=factory.site("West", "America/Los_Angeles"), at=time(18, 30))
+    staying = factory.participant(cohort)
+    leaving = factory.participant(cohort)
+    leaving.withdrawn_at = clock()
+    db.commit()
+    page = coordinator.get(f"/admin/cohorts/{cohort.id}").get_data(as_text=True)
+    assert page.count("6:30\u202fPM") + page.count("6:30 PM") == 9
+    assert "America/Los_Angeles" in page and "Scheduled" in page and "In person" in page
+    assert staying.study_id in page and leaving.study_id in page
+    assert "Withdrawn" in page and "Active" in page
+    assert page.index(staying.study_id) < page.index(leaving.study_id)

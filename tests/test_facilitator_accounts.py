@@ -1,0 +1,192 @@
+"""Coordinators manage facilitator accounts: create with sites, change sites, deactivate (which
+ends every session) and reactivate, send the invite link; each change audited."""
+
+import re
+
+import pytest
+from conftest import PASSWORD, login
+from coordinator_helpers import as_role, events, invited_facilitator, real_smtp, smtp_down
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+
+from p4p.modules.auth.models import AuthToken, User
+from p4p.modules.sites.models import FacilitatorSite
+
+
+@pytest.fixture
+def coordinator(factory, client):
+    return as_role(factory, client, "coordinator")
+
+
+def _form(sites, **changes):
+    data = {
+        "name": "Dana Lee",
+        "email": "Dana.Lee@example.org",
+        "phone": "+1 312 555 0100",
+        "site_ids": [str(site.id) for site in sites],
+    }
+    data.update(changes)
+    return data
+
+
+def _facilitator(db, email="dana.lee@example.org") -> User | None:
+    db.expire_all()
+    return db.scalar(select(User).where(User.email == email))
+
+
+def test_a_new_facilitator_gets_sites_and_an_invite_link_by_email(app, db, factory, coordinator):
+    north, south, _east = factory.site("North"), factory.site("South"), factory.site("East")
+    with real_smtp(app) as smtp:
+        response = coordinator.post(
+            "/admin/facilitators/new", data=_form([north, south], send_invite="y")
+        )
+    assert response.status_code == 302
+    user = _facilitator(db)
+    assert (user.role, user.name, user.phone, user.password_hash) == (
+        "facilitator",
+        "Dana Lee",
+        "+1 312 555 0100",
+        None,
+    )
+    sites = db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id))
+    assert sorted(sites) == sorted([north.id, south.id])
+    (created,) = events(db, "create", "user")[-1:]
+    assert created.new["site_ids"] == sorted([north.id, south.id])
+    assert created.new["role"] == "facilitator"
+    assert [m["To"] for m in smtp.messages] == ["dana.lee@example.org"]
+    link = re.search(r"http://p4p.test(/invite/\S+)", smtp.messages[0].get_content()).group(1)
+    assert len(events(db, "invite-sent", "user")) == 1
+    visitor = FlaskClient(app)
+    form = {"password": "a long garden path", "confirm": "a long garden path"}
+    assert visitor.post(link, data=form).status_code == 302
+    assert login(visitor, "dana.lee@example.org", "a long garden path").status_code == 302
+    assert visitor.get("/staff/").status_code == 200
+
+
+def test_the_invite_can_wait_until_later(db, factory, coordinator):
+    response = coordinator.post("/admin/facilitators/new", data=_form([factory.site()]))
+    assert response.status_code == 302
+    user = _facilitator(db)
+    assert db.scalar(select(func.count(AuthToken.id)).where(AuthToken.user_id == user.id)) == 0
+    page = coordinator.get("/admin/facilitators").get_data(as_text=True)
+    assert "Dana Lee" in page and "Not invited yet" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": ""}, "name", "Enter the facilitator"),
+        ({"email": ""}, "email", "Enter an email address."),
+        ({"email": "dana@"}, "email", "like name@example.org"),
+        ({"email": "TAKEN@example.org"}, "email", "Another account has this email."),
+        ({"phone": "call me"}, "phone", "7 to 15 digits"),
+        ({"phone": "12"}, "phone", "7 to 15 digits"),
+        ({"site_ids": ["999"]}, "site_ids", "valid choice"),
+        ({"site_ids": ["north"]}, "site_ids", ""),
+    ],
+)
+def test_bad_facilitator_input_gets_a_field_message_and_saves_nothing(
+    db, factory, coordinator, changes, field, message
+):
+    factory.user("facilitator", email="taken@example.org")
+    response = coordinator.post("/admin/facilitators/new", data=_form([factory.site()], **changes))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert f'id="{field}-error"' in page and message in page
+    db.expire_all()
+    assert db.scalar(select(func.count(User.id)).where(User.role == "facilitator")) == 1
+
+
+def test_changing_sites_changes_what_the_facilitator_sees_and_is_audited(
+    app, db, factory, coordinator
+):
+    north, south = factory.site("North"), factory.site("South")
+    factory.cohort(site=north, name="North group")
+    factory.cohort(site=south, name="South group")
+    facilitator = factory.facilitator(north)
+    url = f"/admin/facilitators/{facilitator.id}"
+    checked = re.findall(
+        r'<input checked [^>]*value="(\d+)"', coordinator.get(url).get_data(as_text=True)
+    )
+    assert checked == [str(north.id)]
+    assert coordinator.post(url, data={"site_ids": [str(south.id)]}).status_code == 302
+    (event,) = events(db, "sites")
+    assert (event.old, event.new) == ({"site_ids": [north.id]}, {"site_ids": [south.id]})
+    assert coordinator.post(url, data={"site_ids": [str(south.id)]}).status_code == 302
+    assert len(events(db, "sites")) == 1  # nothing changed, nothing written
+    own = FlaskClient(app)
+    login(own, facilitator.email)
+    page = own.get("/staff/").get_data(as_text=True)
+    assert "South group" in page and "North group" not in page
+
+
+def test_deactivating_ends_the_facilitators_sessions_and_reactivating_lets_them_back(
+    app, db, factory, coordinator
+):
+    facilitator = factory.facilitator(factory.site())
+    theirs = FlaskClient(app)
+    login(theirs, facilitator.email)
+    assert theirs.get("/staff/").status_code == 200
+    response = coordinator.post(f"/admin/facilitators/{facilitator.id}/deactivate")
+    assert response.status_code == 302
+    assert theirs.get("/staff/").headers["Location"].startswith("/login")
+    assert login(theirs, facilitator.email).status_code == 200  # refused
+    (event,) = events(db, "deactivate")
+    assert (event.old, event.new, event.entity_id) == (
+        {"active": True},
+        {"active": False},
+        str(facilitator.id),
+    )
+    page = coordinator.get("/admin/facilitators").get_data(as_text=True)
+    assert "Deactivated" in page
+    coordinator.post(f"/admin/facilitators/{facilitator.id}/reactivate")
+    assert login(theirs, facilitator.email, PASSWORD).status_code == 302
+    assert [e.action for e in events(db, entity="user")][-2:] == ["deactivate", "reactivate"]
+
+
+def test_a_deactivated_account_gets_no_invite(db, factory, coordinator, app):
+    facilitator = factory.facilitator(factory.site())
+    coordinator.post(f"/admin/facilitators/{facilitator.id}/deactivate")
+    with real_smtp(app) as smtp:
+        page = coordinator.post(
+            f"/admin/facilitators/{facilitator.id}/invite", follow_redirects=True
+        ).get_data(as_text=True)
+    assert "This account is deactivated." in page and smtp.messages == []
+
+
+def test_a_resent_invite_replaces_the_earlier_link(app, db, factory, coordinator):
+    facilitator = invited_facilitator(factory, factory.site())
+    url = f"/admin/facilitators/{facilitator.id}/invite"
+    with real_smtp(app) as smtp:
+        coordinator.post(url)
+        page = coordinator.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "The invite link is sent to" in page and "Re-send the invite link" in page
+    first, second = (re.search(r"(/invite/\S+)", m.get_content()).group(1) for m in smtp.messages)
+    visitor = FlaskClient(app)
+    assert visitor.get(first).status_code == 410
+    assert visitor.get(second).status_code == 200
+    assert len(events(db, "invite-sent")) == 2
+
+
+def test_when_the_mail_server_is_down_the_page_says_so_and_no_invite_is_recorded(
+    app, db, factory, coordinator
+):
+    facilitator = invited_facilitator(factory, factory.site())
+    smtp_down(app)
+    response = coordinator.post(
+        f"/admin/facilitators/{facilitator.id}/invite", follow_redirects=True
+    )
+    assert response.status_code == 200
+    assert "did not take the message" in response.get_data(as_text=True)
+    assert events(db, "invite-sent") == []
+    db.expire_all()
+    assert db.scalar(select(func.count(AuthToken.id))) == 0
+
+
+def test_someone_who_set_a_password_is_pointed_to_the_reset_link(app, db, factory, coordinator):
+    facilitator = factory.facilitator(factory.site())  # has a password
+    page = coordinator.get(f"/admin/facilitators/{facilitator.id}").get_data(as_text=True)
+    assert "Forgot your password?" in page and "Send the invite link" not in page
+    with real_smtp(app) as smtp:
+        coordinator.post(f"/admin/facilitators/{facilitator.id}/invite")
+    assert smtp.messages == [] and events(db, "invite-sent") == []

@@ -1,0 +1,141 @@
+"""Real processes: two senders or two schedulers at once still deliver every reminder exactly once."""
+
+import os
+import subprocess
+import sys
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from reminder_helpers import reminders
+from smtp_server import SmtpServer
+
+from p4p.modules.reminders.models import PARTICIPANT_KINDS, Reminder, ReminderPreference
+from p4p.modules.reminders.rules import add_months
+
+
+def _environment(app, smtp, tmp_path) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("P4P_")}
+    env.update(
+        P4P_DATABASE_URL=app.config["DATABASE_URL"],
+        P4P_SECRET_KEY="test-secret",
+        P4P_INSTANCE_PATH=str(tmp_path / "proc-instance"),
+        P4P_MAIL_BACKEND="smtp",
+        P4P_SMTP_HOST="127.0.0.1",
+        P4P_SMTP_PORT=str(smtp.port),
+        P4P_SMS_BACKEND="console",
+        P4P_SCHEDULER_INTERVAL_SECONDS="1",
+        P4P_REMINDER_HORIZON_HOURS="1",
+    )
+    return env
+
+
+def _many_due_reminders(factory, db, count: int, due: datetime) -> list[str]:
+    cohort = factory.cohort()
+    keys = []
+    for index in range(count):
+        participant = factory.participant(cohort)
+        key = f"survey:s2r{index}:u{participant.user_id}:email"
+        db.add(
+            Reminder(
+                key=key,
+                user_id=participant.user_id,
+                kind="survey",
+                channel="email",
+                payload={"participant_id": participant.id, "months": 2},
+                due_at=due,
+                expires_at=due + timedelta(days=3),
+                status="planned",
+                attempts=0,
+                created_at=due,
+                updated_at=due,
+            )
+        )
+        keys.append(participant.user.email)
+    db.commit()
+    return keys
+
+
+def _flask(*args):
+    return [sys.executable, "-m", "flask", "--app", "p4p", *args]
+
+
+def test_two_send_processes_at_once_deliver_each_reminder_once(app, factory, db, tmp_path):
+    moment = datetime(2026, 4, 24, 12, tzinfo=UTC)
+    emails = _many_due_reminders(factory, db, 40, moment - timedelta(minutes=1))
+    with SmtpServer() as smtp:
+        env = _environment(app, smtp, tmp_path)
+        command = _flask("reminders", "send", "--now", moment.isoformat())
+        processes = [
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    delivered = Counter(m["To"] for m in smtp.messages)
+    assert delivered == Counter(emails)  # every one, each once
+    sent_lines = [
+        line for out, _err in outputs for line in out.splitlines() if line.startswith("sent survey")
+    ]
+    assert len(sent_lines) == 40
+    assert {r.status for r in reminders(db)} == {"sent"}
+
+
+def _cohort_due_its_two_month_survey(factory, db, count: int) -> list[str]:
+    """Real schedule data, so the schedulers' own planning creates the reminders (one each)."""
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    cohort = factory.cohort(start=add_months(yesterday, -2))
+    assert yesterday - timedelta(days=10) <= add_months(cohort.start_date, 2) <= yesterday
+    emails = []
+    for _ in range(count):
+        participant = factory.participant(cohort)
+        # Only the survey, so the count of emails is exact whatever today's date.
+        others = [k for k in PARTICIPANT_KINDS if k != "survey"]
+        db.add(
+            ReminderPreference(
+                user_id=participant.user_id,
+                kinds_off=others,
+                quiet_start=None,
+                quiet_end=None,
+                updated_at=datetime.now(UTC),
+            )
+        )
+        emails.append(participant.user.email)
+    db.commit()
+    return emails
+
+
+def test_two_schedulers_started_by_mistake_still_send_each_reminder_once(
+    app, factory, db, tmp_path
+):
+    emails = _cohort_due_its_two_month_survey(factory, db, 20)
+    with SmtpServer() as smtp:
+        env = _environment(app, smtp, tmp_path)
+        command = _flask("scheduler", "--interval", "1", "--run-for", "6")
+        processes = [
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
+        outputs = [p.communicate(timeout=120) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    assert Counter(m["To"] for m in smtp.messages) == Counter(emails)
+    assert {r.status for r in reminders(db) if r.due_at <= datetime.now(UTC)} == {"sent"}
+
+
+def test_reminders_commands_print_what_they_did(runner, factory, db):
+    factory.participant()
+    planned = runner.invoke(args=["reminders", "plan", "--now", "2026-03-15T12:00:00+00:00"])
+    assert planned.exit_code == 0 and "planned" in planned.output
+    sent = runner.invoke(args=["reminders", "send", "--now", "2026-03-15T23:00:00+00:00"])
+    assert (
+        sent.exit_code == 0
+        and "sent meeting-eve:" in sent.output
+        and "sent practice:" in sent.output
+    )
+    again = runner.invoke(args=["reminders", "send", "--now", "2026-03-15T23:05:00+00:00"])
+    assert "sent 0," in again.output
+    bad = runner.invoke(args=["reminders", "send", "--now", "2026-03-15T23:05:00"])
+    assert bad.exit_code != 0 and "UTC offset" in bad.output
