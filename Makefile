@@ -45,7 +45,12 @@ test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
-	$(BIN)/ruff check p4p tests migrations
+	$(BIN)/ruff check p4p tests migrations bench
+
+# Not part of `make test`: seeds a trial-size study into a temporary database (SQLite, or a
+# fresh database on the PostgreSQL server named by P4P_DATABASE_URL) and prints JSON lines.
+bench: install-test
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -18,7 +18,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         static_folder=str(ROOT / "static"),
     )
     from p4p import config
+    from p4p.db import BoundedIntConverter
 
+    # Route ids like /staff/meetings/<int:meeting_id> stay within the schema's integer range.
+    app.url_map.converters["int"] = BoundedIntConverter
     config.load_config(app, test_config)
     register_extensions(app)
     register_blueprints(app)

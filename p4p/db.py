@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import DateTime, TypeDecorator
 from werkzeug.local import LocalProxy
+from werkzeug.routing import IntegerConverter
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -91,3 +92,25 @@ def _close_session(_exc) -> None:
 
 
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+# Ids are 32-bit integers in the schema; a larger number from a URL or a form must mean
+# "no such row" (404), not a database error (PostgreSQL refuses it as out of range).
+MAX_ID = 2**31 - 1
+
+
+def parse_id(value) -> int | None:
+    """A row id from user input, or None when it cannot be one."""
+    text = str(value).strip() if value is not None else ""
+    if not text.isdigit() or not text.isascii():
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None
+
+
+class BoundedIntConverter(IntegerConverter):
+    """Werkzeug's int converter, capped at MAX_ID: a larger number matches no route (404)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)

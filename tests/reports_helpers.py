@@ -7,6 +7,7 @@ weeks 1-3 have met (Mondays Feb 23, Mar 2 and Mar 9) and weeks 4-9 are to come.
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 from attendance_helpers import past_meeting, sheet_data
@@ -126,3 +127,11 @@ def build_study(app, factory, db, clock) -> Study:
     coordinator = factory.user("coordinator")
     return Study(north, south, p4p, ktw, far, amy, ben, cal, dee, eve, fay,
                  north_facilitator, south_facilitator, coordinator)  # fmt: skip
+
+
+def table_row(page: str, label: str) -> list[str]:
+    """The cells after the row header `label` (tags stripped), from the first such row."""
+    start = page.index(f'<th scope="row">{label}')
+    row = page[start : page.index("</tr>", start)]
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in cells]

@@ -69,3 +69,9 @@ def test_nul_bytes_are_refused_on_every_database(participant_client):
         data={"what": "a\x00b", "how_much": "1", "when": "2", "how_often": "3", "confidence": "8"},
     )
     assert response.status_code == 400
+
+
+def test_ids_beyond_the_schemas_integer_range_are_not_found(participant_client):
+    huge = 2**31
+    for path in (f"/practice/{huge}/edit", f"/staff/meetings/{huge}/attendance", f"/weeks/{huge}"):
+        assert participant_client.get(path).status_code == 404, path

@@ -6,6 +6,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.exceptions import NotFound
 
+from p4p.db import parse_id
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
@@ -54,9 +55,8 @@ def participant_or_404(db: Session, participant_id: int) -> Participant:
 
 
 def cohort_or_none(db: Session, cohort_id: int | str | None) -> Cohort | None:
-    if cohort_id is None or not str(cohort_id).isdigit():
-        return None
-    return db.get(Cohort, int(cohort_id))
+    cohort_id = parse_id(cohort_id)
+    return db.get(Cohort, cohort_id) if cohort_id else None
 
 
 def invite_queue(db: Session) -> list[Participant]:

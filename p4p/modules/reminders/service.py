@@ -93,10 +93,9 @@ def _insert_ignoring_existing(db: Session, rows: list[dict]) -> int:
         return 0
     dialect = db.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    result = db.execute(
-        insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    )
-    return result.rowcount or 0
+    # RETURNING counts what went in; rowcount is not reliable for multi-row inserts on every driver.
+    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    return len(db.execute(statement.returning(Reminder.id)).all())
 
 
 def plan(db: Session, program, now: datetime, config) -> PlanResult:
