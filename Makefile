@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app p4p
 
-.PHONY: run test lint bench install install-test catalogs clean
+.PHONY: run test lint bench install install-test catalogs messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,9 +31,21 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 # Compiled message catalogs are build output (git-ignored), made from translations/*/LC_MESSAGES/*.po.
 catalogs: | $(BIN)/python
 	@if ls translations/*/LC_MESSAGES/messages.po >/dev/null 2>&1; then \
-		$(BIN)/python -m babel.messages.frontend compile -d translations -q; fi
+		$(BIN)/python -m babel.messages.frontend compile -d translations --statistics; fi
 
 # The demo runs the one scheduler process beside the dev server and stops it on exit.
+# Extract every user-facing string and merge it into each catalog; then translate the new entries.
+messages: | $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot --sort-output --no-location \
+		--project p4p --copyright-holder "p4p" .
+	@for lang in es; do \
+		if [ -f translations/$$lang/LC_MESSAGES/messages.po ]; then \
+			$(BIN)/pybabel update -i translations/messages.pot -d translations -l $$lang --no-fuzzy-matching; \
+		else \
+			$(BIN)/pybabel init -i translations/messages.pot -d translations -l $$lang; \
+		fi; \
+	done
+
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) seed-demo --if-empty

@@ -28,6 +28,7 @@ from wsgi import add_bare_route, bench_config
 from p4p import create_app, migrate
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.models import Participant
+from p4p.modules.sites.models import Cohort
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # a fixed moment: the same study every run
 REPEATS = 3  # each timing is the median of three runs (the first warms the caches)
@@ -182,8 +183,6 @@ def main() -> int:
 def _people(db, ids: dict) -> dict:
     def count(*conditions):
         return db.scalar(select(func.count(Participant.id)).where(*conditions))
-
-    from p4p.modules.sites.models import Cohort
 
     at_site = select(Cohort.id).where(Cohort.site_id == ids["site_id"])
     return {

@@ -195,6 +195,9 @@ def seed(db: Session, program, now: datetime) -> dict:
     db.flush()
     _move_sequences_past_given_ids(db)
     db.commit()
+    # Planner statistics, as autovacuum (or an operator) would gather after a bulk load.
+    db.execute(text("ANALYZE"))
+    db.commit()
     newest = next(c for c in cohorts if c["site_id"] == 1)
     member = next(p for p in participants if p["cohort_id"] == newest["id"])
     return {

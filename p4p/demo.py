@@ -192,7 +192,7 @@ def _history(
                     WeekProgress(
                         participant=participant,
                         week=meeting.week,
-                        completed_at=meeting.starts_at + timedelta(days=3),
+                        completed_at=min(now, meeting.starts_at + timedelta(days=3)),
                     )
                 )
             if rng.random() < engagement:

@@ -26,6 +26,23 @@ def _database_url_kind() -> str:
     return url.split("://")[0] if url else "sqlite (temporary file)"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogs():
+    """Compile the message catalogs as `make install` does, so a run of bare pytest sees them too."""
+    from pathlib import Path
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po_path in (Path(__file__).parent.parent / "translations").glob(
+        "*/LC_MESSAGES/messages.po"
+    ):
+        with po_path.open("rb") as source:
+            catalog = read_po(source)
+        with po_path.with_suffix(".mo").open("wb") as target:
+            write_mo(target, catalog)
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory):
     url = os.environ.get("P4P_TEST_DATABASE_URL") or (

@@ -134,3 +134,16 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
         submit="button:has-text('Save the make-up')",
     )
     assert failures == [], "\n".join(failures)
+
+
+def test_text_at_200_percent_loses_nothing(browser_session, study):
+    """Text resized to 200% on a 640 px wide window (a 1280 px screen zoomed): nothing cut off."""
+    page, failures = browser_session, []
+    page.set_viewport_size({"width": 640, "height": 900})
+    _login(page, study["participant"].user.email)
+    for path in ("/home", "/weeks/3", "/practice", "/progress"):
+        page.goto(page.base_url + path)
+        page.add_style_tag(content="html { font-size: 200% !important; }")
+        if horizontal_overflow(page) > 0:
+            failures.append(path)
+    assert failures == []

@@ -58,3 +58,46 @@ def test_facilitator_takes_attendance_on_a_phone(app, factory, db):
         people[2].id: ("absent", "video"),
         people[3].id: ("present", "in_person"),
     }
+
+
+def test_facilitator_takes_attendance_with_the_keyboard_alone(app, factory, db):
+    site = factory.site("Eastside")
+    cohort = factory.cohort(site=site, name="Keyboard group")
+    people = [factory.participant(cohort) for _ in range(2)]
+    facilitator = factory.facilitator(site)
+    meeting = past_meeting(cohort, 2)
+
+    with LiveServer(app) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
+        page.goto(server.url + "/login")
+        page.get_by_label("Email").focus()
+        page.keyboard.type(facilitator.email)
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        page.goto(f"{server.url}/staff/meetings/{meeting.id}/attendance")
+        # Tab to the first person's "Present", then the arrow keys move along the statuses.
+        first = page.locator(f"#s-{people[0].id}-present")
+        first.focus()
+        page.keyboard.press("ArrowRight")  # late
+        focused = page.evaluate("document.activeElement.id")
+        assert focused == f"s-{people[0].id}-late"
+        outline = page.evaluate(
+            "getComputedStyle(document.activeElement.nextElementSibling).outlineStyle"
+        )
+        assert outline != "none"  # the focus is visible on the big status button
+        page.locator(f"#s-{people[1].id}-present").focus()
+        page.keyboard.press("Space")
+        page.locator(f"#note-{people[1].id}").focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        browser.close()
+
+    db.expire_all()
+    marks = {
+        a.participant_id: a.status
+        for a in db.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    }
+    assert marks == {people[0].id: "late", people[1].id: "present"}

@@ -24,6 +24,7 @@ def test_participant_chooses_channels_kinds_and_quiet_hours(factory, db, client)
         "/preferences",
         data={
             "email_on": "y",
+            "language": "es",
             "kinds_on": ["meeting-eve", "survey"],
             "quiet_start": "20:00",
             "quiet_end": "09:00",
@@ -42,7 +43,9 @@ def test_participant_chooses_channels_kinds_and_quiet_hours(factory, db, client)
 def test_half_given_quiet_hours_get_a_field_message_and_nothing_is_saved(factory, db, client):
     participant = enrolled(factory, db)
     login(client, participant.user.email)
-    response = client.post("/preferences", data={"email_on": "y", "quiet_start": "20:00"})
+    response = client.post(
+        "/preferences", data={"email_on": "y", "language": "en", "quiet_start": "20:00"}
+    )
     assert response.status_code == 422
     assert "Give both times" in response.get_data(as_text=True)
     bad = client.post("/preferences", data={"quiet_start": "25:99", "quiet_end": "09:00"})

@@ -133,7 +133,7 @@ def delivery(meeting_id: int):
 def participant(participant_id: int):
     person = service.participant_in_scope(db, _user(), participant_id)
     detail = queries.participant_detail(db, person, get_program(), now())
-    from p4p.modules.reminders.service import surveys_done
+    from p4p.modules.reminders.surveys import surveys_done
 
     return render_template(
         "facilitator/participant.html",

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectMultipleField, TimeField
+from wtforms import BooleanField, SelectField, SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -16,7 +16,13 @@ KIND_LABELS = {
 }
 
 
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
 class PreferencesForm(FlaskForm):
+    language = SelectField(
+        _l("Language"), description=_l("For the app, your weeks and your reminders.")
+    )
     email_on = BooleanField(_l("Email me"))
     sms_on = BooleanField(_l("Text me (SMS)"))
     kinds_on = SelectMultipleField(

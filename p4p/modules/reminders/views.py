@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
 
 from p4p.access import allow, public
 from p4p.clock import now
@@ -14,10 +15,11 @@ from p4p.db import session as db
 from p4p.extensions import csrf
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
 from p4p.modules.reminders import preferences
-from p4p.modules.reminders.forms import KIND_LABELS, ConfirmForm, PreferencesForm
+from p4p.modules.reminders.forms import KIND_LABELS, LANGUAGE_NAMES, ConfirmForm, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
 from p4p.modules.reminders.models import Reminder, ReminderStatus
-from p4p.modules.reminders.service import mark_survey_done, retry_failed
+from p4p.modules.reminders.service import retry_failed
+from p4p.modules.reminders.surveys import mark_survey_done
 
 bp = Blueprint("reminders", __name__)
 OUTBOX_PAGE = 200
@@ -29,7 +31,12 @@ def preferences_page():
     user = current_user._get_current_object()
     saved = preferences.preference_for(db, user.id)
     form = PreferencesForm(obj=saved)
+    form.language.choices = [
+        SelectChoice(code, LANGUAGE_NAMES.get(code, code))
+        for code in current_app.config["LANGUAGES"]
+    ]
     if not form.is_submitted():
+        form.language.data = user.language
         form.email_on.data = saved.email_on if saved else True
         form.sms_on.data = saved.sms_on if saved else True
         form.kinds_on.data = [

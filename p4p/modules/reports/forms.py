@@ -12,6 +12,7 @@ from wtforms.validators import InputRequired, Optional, ValidationError
 
 from p4p.modules.reports.exports import FORMATS
 from p4p.modules.reports.queries import ReportFilters, Scope, visible_cohorts, visible_sites
+from p4p.modules.sites.forms import plausible_date
 
 FORMAT_LABELS = {
     "long": _l("Long: one row per participant and meeting"),
@@ -19,12 +20,6 @@ FORMAT_LABELS = {
     "redcap": _l("REDCap: records for the Data Import Tool"),
     "redcap-dictionary": _l("REDCap: the data dictionary for those records"),
 }
-
-
-def plausible_date(_form, field) -> None:
-    """This century only: a typo like 0202 would make a range nobody meant."""
-    if field.data and not 2000 <= field.data.year <= 2099:
-        raise ValidationError(_l("Enter a date between 2000 and 2099."))
 
 
 class ReportFilterForm(FlaskForm):

@@ -1,8 +1,8 @@
 """The site, arm and study report: each arm's figures side by side, aggregated in SQL.
 
-Ten queries at most, whatever the size of the study: the meetings of the cohorts in scope,
-head counts per cohort, the dose distribution, marks per week, practice per cohort and day,
-weeks done per cohort and week, and the four of the follow-up list.
+Eleven queries whatever the size of the study: the meetings of the cohorts in scope, head
+counts per cohort, the dose distribution, marks per week, practice per cohort and day, weeks
+done per program, and the five of the follow-up rules.
 """
 
 from bisect import bisect_right

@@ -19,7 +19,6 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
-from p4p.modules.attendance.queries import REASONS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reports import charts, exports, grid, redcap
@@ -58,7 +57,6 @@ def _summary_page(site_id: int | None = None):
         form=form,
         site=site,
         report=report,
-        reasons=REASONS,
         attendance_charts=charts.attendance_charts(report),
         dose_charts=charts.dose_charts(report),
         practice_charts=charts.practice_charts(report),
