@@ -1,6 +1,6 @@
 """Which language and timezone a request is shown in."""
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 
 
@@ -24,9 +24,37 @@ def _local(moment, timezone: str):
     return moment.astimezone(ZoneInfo(timezone))
 
 
+def _translations():
+    """The current language's catalog, looked up once per request and language.
+
+    Flask-Babel resolves it afresh for every string; a page has a hundred strings, and that
+    lookup was a fifth of the participant home page's time. force_locale (reminders) swaps
+    the locale object Flask-Babel keeps on `g._flask_babel`, so the cache is keyed by it; if
+    that attribute ever moves, this falls back to the ordinary lookup on every call.
+    """
+    state = g.get("_flask_babel")
+    locale = getattr(state, "babel_locale", None)
+    cached = g.get("_p4p_translations")
+    if locale is not None and cached is not None and cached[0] is locale:
+        return cached[1]
+    from flask_babel import get_locale, get_translations
+
+    translations = get_translations()
+    g._p4p_translations = (get_locale(), translations)
+    return translations
+
+
 def init_app(app) -> None:
     """Template helpers: the page language, and dates shown in a site's own timezone."""
     from flask_babel import format_date, format_time, get_locale
+
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )
 
     @app.context_processor
     def _language():
