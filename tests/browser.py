@@ -1,5 +1,6 @@
 """Real Chromium (Debian's package) driven by Playwright, against the app served on localhost."""
 
+import contextlib
 import os
 import shutil
 import threading
@@ -58,3 +59,32 @@ def horizontal_overflow(page) -> int:
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
+
+
+@contextlib.contextmanager
+def open_page(app, width: int = 360, height: int = 740, *, bypass_csp: bool = False, **options):
+    """A page in real Chromium against the app served on localhost; `page.base_url` is its address.
+
+    bypass_csp is only for injecting axe-core: the app's pages carry no inline script.
+    """
+    from playwright.sync_api import sync_playwright
+
+    with LiveServer(app) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, bypass_csp=bypass_csp, **options
+        )
+        page = context.new_page()
+        page.base_url = server.url
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def log_in(page, email: str, password: str) -> None:
+    page.goto(page.base_url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()

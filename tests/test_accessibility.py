@@ -4,9 +4,8 @@ and no sideways scrolling at 320 px."""
 import pytest
 from accessibility import describe, serious_violations
 from attendance_helpers import past_meeting
-from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow
+from browser import horizontal_overflow, log_in, open_page
 from conftest import PASSWORD
-from playwright.sync_api import sync_playwright
 
 pytestmark = pytest.mark.browser
 
@@ -44,21 +43,12 @@ def study(factory, db, clock):
 
 @pytest.fixture
 def browser_session(app):
-    with LiveServer(app) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 320, "height": 720}, bypass_csp=True)
-        page = context.new_page()
-        page.base_url = server.url
+    with open_page(app, 320, 720, bypass_csp=True) as page:
         yield page
-        browser.close()
 
 
 def _login(page, email):
-    page.goto(page.base_url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    log_in(page, email, PASSWORD)
 
 
 def _check(page, path, failures, *, submit=None, wide_tables_ok=True):
@@ -147,3 +137,40 @@ def test_text_at_200_percent_loses_nothing(browser_session, study):
         if horizontal_overflow(page) > 0:
             failures.append(path)
     assert failures == []
+
+
+def test_coordinator_pages_have_no_serious_accessibility_problems(browser_session, study):
+    page, failures = browser_session, []
+    _login(page, study["coordinator"].email)
+    cohort, meeting, person = study["cohort"], study["meeting"], study["participant"]
+    for path in (
+        "/admin/sites",
+        "/admin/sites/new",
+        f"/admin/sites/{study['site'].id}/edit",
+        "/admin/facilitators",
+        "/admin/facilitators/new",
+        f"/admin/facilitators/{study['facilitator'].id}",
+        "/admin/cohorts",
+        "/admin/cohorts/new",
+        f"/admin/cohorts/{cohort.id}",
+        f"/admin/meetings/{meeting.id}/move",
+        "/admin/participants",
+        "/admin/participants/new",
+        f"/admin/participants/{person.id}",
+        "/admin/roster",
+        "/admin/roster/invites",
+        "/admin/audit",
+        "/staff/outbox",
+        "/staff/outbox?status=sent",
+    ):
+        _check(page, path, failures)
+    _check(page, "/admin/sites/new", failures, submit="button:has-text('Save the site')")
+    _check(page, "/admin/roster", failures, submit="button:has-text('Check and import')")
+    for path in (
+        "/admin/cohorts/new",
+        "/admin/participants/new",
+        "/admin/facilitators/new",
+        f"/admin/meetings/{meeting.id}/move",
+    ):
+        _check(page, path, failures, submit="main form.stack button[type=submit]")
+    assert failures == [], "\n".join(failures)

@@ -1,9 +1,9 @@
 """A participant on a phone: login, this week, log practice, see progress (real Chromium)."""
 
 import pytest
-from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
+from browser import horizontal_overflow, open_page, screenshot
 from conftest import PASSWORD
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from p4p.modules.practice.models import PracticeLog
@@ -13,13 +13,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def browser_page(app):
-    with LiveServer(app) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-US")
-        page = context.new_page()
-        page.base_url = server.url
+    with open_page(app, 360, 740, locale="en-US") as page:
         yield page
-        browser.close()
 
 
 def test_participant_logs_practice_and_sees_progress_on_a_phone(
@@ -84,3 +79,37 @@ def test_keyboard_only_participant_can_log_practice(browser_page, participant, d
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.get_by_text("Your practice is saved")).to_be_visible()
+
+
+def test_listen_buttons_appear_with_javascript_and_speak_in_the_pages_language(app, factory, db):
+    participant = factory.participant()
+    participant.user.language = "es"
+    db.commit()
+    with open_page(app, 360, 740) as page:
+        page.add_init_script(
+            "window.__spoken = [];"
+            "window.speechSynthesis.speak = (u) => { window.__spoken.push([u.lang, u.text.slice(0, 40)]); };"
+        )
+        page.goto(page.base_url + "/login")
+        page.get_by_label("Email").fill(participant.user.email)
+        page.get_by_label("Password").fill("correct horse battery")  # English until logged in
+        page.get_by_role("button", name="Log in").click()
+        page.goto(page.base_url + "/weeks/3")
+        button = page.locator(".listen-button").first
+        expect(button).to_be_visible()
+        button.click()
+        expect(button).to_have_attribute("aria-pressed", "true")
+        spoken = page.evaluate("window.__spoken")
+        assert spoken and spoken[0][0] == "es"
+
+
+def test_without_javascript_the_week_reads_the_same_and_has_no_listen_button(app, participant):
+    with open_page(app, 360, 740, java_script_enabled=False) as page:
+        page.goto(page.base_url + "/login")
+        page.get_by_label("Email").fill(participant.user.email)
+        page.get_by_label("Password").fill("correct horse battery")
+        page.get_by_role("button", name="Log in").click()
+        page.goto(page.base_url + "/weeks/3")
+        expect(page.get_by_role("heading", name="Try it together")).to_be_visible()
+        assert page.locator(".listen-button").count() == 0
+        assert horizontal_overflow(page) == 0

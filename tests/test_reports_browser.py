@@ -4,9 +4,8 @@ and the charts are drawn on the server (no script on the page)."""
 
 import pytest
 from accessibility import describe, serious_violations
-from browser import CHROMIUM_FLAGS, LiveServer, chromium_path, horizontal_overflow, screenshot
+from browser import horizontal_overflow, log_in, open_page, screenshot
 from conftest import PASSWORD
-from playwright.sync_api import sync_playwright
 from reports_helpers import build_study
 
 pytestmark = pytest.mark.browser
@@ -19,22 +18,13 @@ def study(app, factory, db, clock):
 
 @pytest.fixture
 def phone(app):
-    with LiveServer(app) as server, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        # bypass_csp lets axe be injected; the pages themselves carry no script at all.
-        context = browser.new_context(viewport={"width": 320, "height": 720}, bypass_csp=True)
-        page = context.new_page()
-        page.base_url = server.url
+    # bypass_csp lets axe be injected; the pages themselves carry no script at all.
+    with open_page(app, 320, 720, bypass_csp=True) as page:
         yield page
-        browser.close()
 
 
 def _login(page, email):
-    page.goto(page.base_url + "/login")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    log_in(page, email, PASSWORD)
 
 
 @pytest.mark.parametrize("role", ["coordinator", "facilitator"])
