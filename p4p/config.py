@@ -80,6 +80,9 @@ def load_config(app, test_config: dict | None) -> None:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # The cookie is re-sent when the session changes (seen_at, at most once a minute),
+        # not on every response: signing it each time was measurable on every page.
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,

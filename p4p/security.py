@@ -5,7 +5,7 @@ from datetime import timedelta
 from flask import abort, current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException
 
 from p4p.clock import now
@@ -29,13 +29,16 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))  # built once: every request
+
+
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """The cookie holds "<id>:<nonce>"; a changed nonce (logout, deactivation) ends the session."""
     user_id, _sep, nonce = session_id.partition(":")
     if not user_id.isdigit() or not nonce:
         return None
-    user = db.scalar(select(User).where(User.id == int(user_id)))
+    user = db.scalar(_USER_BY_ID, {"user_id": int(user_id)})
     if user is None or not user.active or user.session_nonce != nonce:
         return None
     return user
@@ -55,7 +58,10 @@ def _expire_old_sessions():
         session.clear()
         g.session_expired = True
         return
-    session["seen_at"] = current
+    # Refreshed at most once a minute: rewriting (and re-signing) the cookie on every request
+    # costs time on every page, and a minute is nothing against an hour's idle timeout.
+    if current - seen_at >= 60:
+        session["seen_at"] = current
 
 
 def _refuse_nul_bytes():

@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
@@ -18,16 +18,19 @@ class PracticeSummary:
     days: int
 
 
+_PRACTICE_BETWEEN = select(
+    func.coalesce(func.sum(PracticeLog.minutes), 0),
+    func.count(func.distinct(PracticeLog.practiced_on)),
+).where(
+    PracticeLog.participant_id == bindparam("participant_id"),
+    PracticeLog.practiced_on.between(bindparam("first"), bindparam("last")),
+)
+
+
 def practice_between(db: Session, participant_id: int, first: date, last: date) -> PracticeSummary:
-    """Minutes and distinct days practiced between two dates, in one query."""
+    """Minutes and distinct days practiced between two dates, in one query (built once)."""
     minutes, days = db.execute(
-        select(
-            func.coalesce(func.sum(PracticeLog.minutes), 0),
-            func.count(func.distinct(PracticeLog.practiced_on)),
-        ).where(
-            PracticeLog.participant_id == participant_id,
-            PracticeLog.practiced_on.between(first, last),
-        )
+        _PRACTICE_BETWEEN, {"participant_id": participant_id, "first": first, "last": last}
     ).one()
     return PracticeSummary(int(minutes), int(days))
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.participants.models import Participant
@@ -66,8 +66,11 @@ def delete_practice(db: Session, log: PracticeLog) -> None:
     db.commit()
 
 
+_PLANS = select(ActionPlan).where(ActionPlan.participant_id == bindparam("participant_id"))
+
+
 def plans_by_week(db: Session, participant_id: int) -> dict[int, ActionPlan]:
-    plans = db.scalars(select(ActionPlan).where(ActionPlan.participant_id == participant_id))
+    plans = db.scalars(_PLANS, {"participant_id": participant_id})
     return {plan.week: plan for plan in plans}
 
 
