@@ -59,6 +59,11 @@ COHORTS = [
     ("south", "partners4pain", "South P4P Monday", 9, 3, time(17, 30)),
     ("south", "keys_to_wellbeing", "South KtW Wednesday", 3, 0, time(9, 30)),
 ]
+# A demo action plan in each participant's own language: how much, when, how often.
+PLAN_WORDS = {
+    "en": ("15 minutes", "after breakfast", "5 days"),
+    "es": ("15 minutos", "después del desayuno", "5 días"),
+}
 # (cohort, place in it) -> (email, name, language)
 NAMED_PARTICIPANTS = {
     ("North P4P Tuesday", 0): ("participant.p4p@example.org", "Maria Lopez", "en"),
@@ -186,7 +191,8 @@ def _history(
             continue
         pain = rng.randint(5, 8)
         for meeting in past:
-            week = arm.week(meeting.week)
+            language = participant.user.language
+            week = arm.week(meeting.week, language)
             if rng.random() < engagement:
                 db.add(
                     WeekProgress(
@@ -201,9 +207,9 @@ def _history(
                         participant=participant,
                         week=meeting.week,
                         what=week.goal[:200],
-                        how_much="15 minutes",
-                        when="after breakfast",
-                        how_often="5 days",
+                        how_much=PLAN_WORDS[language][0],
+                        when=PLAN_WORDS[language][1],
+                        how_often=PLAN_WORDS[language][2],
                         confidence=rng.randint(5, 10),
                         outcome=rng.choice(["done", "partly", "not_done", None]),
                         created_at=meeting.starts_at,
