@@ -10,6 +10,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from p4p import migrate
 from p4p.clock import now as clock_now
+from p4p.clock import parse_moment
 from p4p.db import session as db
 from p4p.modules.reports.cli import export_cli
 
@@ -38,15 +39,14 @@ def db_current():
     click.echo(migrate.current_revision() or "empty")
 
 
-def _parse_now(value: str | None) -> datetime:
+def now_from_option(value: str | None) -> datetime:
+    """The moment a command acts at: `--now` when given (with a UTC offset), else the clock."""
     if not value:
         return clock_now()
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise click.BadParameter(
-            "give a timezone, e.g. 2026-11-21T18:00:00+00:00", param_hint="--now"
-        )
-    return moment
+    try:
+        return parse_moment(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--now") from None
 
 
 @click.command("seed-demo")
@@ -64,7 +64,7 @@ def seed_demo_command(if_empty, now_text):
     if if_empty and db.scalar(select(func.count(User.id))):
         click.echo("database has users; demo not seeded")
         return
-    created = seed_demo(db, get_program(), _parse_now(now_text))
+    created = seed_demo(db, get_program(), now_from_option(now_text))
     click.echo("demo study created" if created else "demo study already present; nothing changed")
 
 

@@ -17,6 +17,15 @@ def now() -> datetime:
     return current_app.extensions["p4p.clock"]()
 
 
+def parse_moment(text: str) -> datetime:
+    """An ISO 8601 moment from the command line; it must name its UTC offset, or local and UTC
+    would be confused."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("give a UTC offset, e.g. 2026-11-21T18:00:00+00:00")
+    return moment
+
+
 class FixedClock:
     """A clock that stands still until moved; for tests and the demo's `--now`."""
 

@@ -1,6 +1,5 @@
 """Configuration: defaults here, then instance/config.py, then P4P_* environment variables."""
 
-import json
 import os
 import secrets
 from datetime import timedelta
@@ -105,7 +104,6 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE_URI"]
 
 
 def _instance_secret(path: Path) -> str:
@@ -117,10 +115,3 @@ def _instance_secret(path: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
-
-
-def public_settings(app) -> str:
-    """The effective settings without secrets, for `flask config` style debugging."""
-    hidden = {"SECRET_KEY", "SMTP_PASSWORD"}
-    shown = {k: ("***" if k in hidden else app.config.get(k)) for k in DEFAULTS}
-    return json.dumps(shown, indent=2, default=str)

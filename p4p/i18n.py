@@ -3,6 +3,9 @@
 from flask import current_app, g, request, session
 from flask_login import current_user
 
+# Each language named in itself, so a person can find their own in a list (never translated).
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
@@ -58,7 +61,7 @@ def init_app(app) -> None:
 
     @app.context_processor
     def _language():
-        return {"current_language": str(get_locale() or "en")}
+        return {"current_language": str(get_locale() or "en"), "language_names": LANGUAGE_NAMES}
 
     @app.template_filter("site_date")
     def site_date(moment, timezone: str, style: str = "full"):

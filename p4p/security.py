@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from flask import abort, current_app, g, render_template, request, session
+from flask import abort, current_app, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from sqlalchemy import bindparam, select
@@ -56,7 +56,6 @@ def _expire_old_sessions():
     if too_old or idle:
         logout_user()
         session.clear()
-        g.session_expired = True
         return
     # Refreshed at most once a minute: rewriting (and re-signing) the cookie on every request
     # costs time on every page, and a minute is nothing against an hour's idle timeout.

@@ -54,8 +54,6 @@ def database_url(tmp_path_factory):
 
 def _reset_schema(url: str) -> None:
     """Start from nothing, then build the schema with the real migrations."""
-    from flask import Flask
-
     from p4p import migrate
 
     engine = create_engine(url)
@@ -68,7 +66,6 @@ def _reset_schema(url: str) -> None:
     with app.app_context():
         migrate.upgrade()
     app.extensions["p4p.engine"].dispose()
-    _ = Flask  # the app above only carries the engine for Alembic
 
 
 def _empty_all_tables(engine) -> None:

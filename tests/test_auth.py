@@ -1,12 +1,10 @@
 """Accounts: login, throttling, sessions that end, invite and reset links by real email."""
 
 import re
-from datetime import timedelta
 
 import pytest
 from conftest import PASSWORD, login
 from smtp_server import SmtpServer
-from sqlalchemy import select
 
 from p4p import create_app
 from p4p.modules.auth.models import TokenPurpose, User
@@ -228,6 +226,3 @@ def test_csrf_token_is_required_on_every_post(app_config, factory):
     from tests_cleanup import empty_tables
 
     empty_tables(app)
-
-
-_ = timedelta, select

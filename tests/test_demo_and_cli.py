@@ -95,3 +95,9 @@ def test_send_invite_emails_a_working_link(app, runner, factory, client):
     path = body.split("http://p4p.test", 1)[1].split()[0]
     assert client.get(path).status_code == 200
     assert runner.invoke(args=["send-invite", "--email", "nobody@example.org"]).exit_code != 0
+
+
+def test_a_now_that_is_not_a_moment_is_refused_with_a_message(runner):
+    for text in ("yesterday", "2026-03-15T12:00:00"):
+        result = runner.invoke(args=["seed-demo", "--now", text])
+        assert result.exit_code == 2 and "--now" in result.output, result.output

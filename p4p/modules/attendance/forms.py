@@ -24,10 +24,6 @@ STATUS_SYMBOLS = {"present": "✓", "late": "◔", "left_early": "◑", "excused
 MODE_LABELS = {"in_person": _l("In person"), "video": _l("Video")}
 
 
-class SheetForm(FlaskForm):
-    """Only the CSRF token; the lines are read by read_sheet."""
-
-
 def read_sheet(form_data, participant_ids: list[int], fill_present: bool):
     """The submitted lines as Marks, and field errors keyed by input name."""
     marks, errors = {}, {}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
-from p4p.modules.attendance.models import Attendance, AttendanceStatus
+from p4p.modules.attendance.models import ATTENDED, Attendance, AttendanceStatus
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
@@ -243,3 +243,16 @@ def record_makeup(
     )
     db.commit()
     return attendance
+
+
+def missed_meetings(
+    meetings: list[Meeting], attendance_by_week: dict, now: datetime
+) -> list[Meeting]:
+    """Meetings already started that the participant did not attend: the weeks a make-up can be for."""
+    return [
+        m
+        for m in meetings
+        if m.status != MeetingStatus.CANCELLED
+        and m.starts_at <= now
+        and getattr(attendance_by_week.get(m.week), "status", None) not in ATTENDED
+    ]

@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.forms import ConfirmForm
 from p4p.modules.attendance import queries, service
 from p4p.modules.attendance.forms import (
     MODE_LABELS,
@@ -15,10 +16,8 @@ from p4p.modules.attendance.forms import (
     STATUS_SYMBOLS,
     DeliveryForm,
     MakeupForm,
-    SheetForm,
     read_sheet,
 )
-from p4p.modules.attendance.models import ATTENDED
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.sites.service import local_datetime, local_today
@@ -66,7 +65,7 @@ def _render_sheet(meeting, form, *, values=None, errors=None, conflict=None, sta
 @allow(*STAFF_ROLES)
 def sheet(meeting_id: int):
     meeting = service.meeting_in_scope(db, _user(), meeting_id)
-    form = SheetForm()
+    form = ConfirmForm()
     if request.method == "GET":
         return _render_sheet(meeting, form)
     if not form.validate_on_submit():
@@ -145,7 +144,7 @@ def participant(participant_id: int):
             (int(m), int(m) in surveys_done(db, person.id))
             for m in current_app.config["SURVEY_MONTHS"]
         ],
-        confirm=SheetForm(),
+        confirm=ConfirmForm(),
     )
 
 
@@ -156,13 +155,7 @@ def makeup(participant_id: int):
     moment = now()
     timezone = person.cohort.site.timezone
     detail = queries.participant_detail(db, person, get_program(), moment)
-    missed = [
-        m
-        for m in person.cohort.meetings
-        if m.status != "cancelled"
-        and m.starts_at <= moment
-        and getattr(detail.attendance.get(m.week), "status", None) not in ATTENDED
-    ]
+    missed = service.missed_meetings(person.cohort.meetings, detail.attendance, moment)
     form = MakeupForm(
         today=local_today(moment, timezone),
         meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed},

@@ -123,9 +123,6 @@ def request_reset():
     return render_template("auth/request_reset.html", form=form)
 
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-
-
 @bp.route("/language", methods=["POST"])
 @public
 def change_language():

@@ -7,10 +7,9 @@ from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from p4p.i18n import LANGUAGE_NAMES
 from p4p.modules.auth.accounts import EMAIL_MAX, PHONE_MAX, email_problem, phone_problem
 from p4p.modules.enrolment.service import NAME_MAX, REASON_MAX, cohort_problem, study_id_problem
-
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}  # each in its own language, not translated
 
 
 def stripped(field) -> str:
@@ -129,10 +128,6 @@ class AssignmentForm(AssignmentFields):
 
 class WithdrawForm(FlaskForm):
     reason = _reason(_l("Why is the participant withdrawing?"))
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token, for buttons that do one thing (send an invite)."""
 
 
 class ParticipantFilterForm(FlaskForm):

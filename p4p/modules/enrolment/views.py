@@ -7,6 +7,7 @@ from flask_login import current_user
 from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.forms import ConfirmForm
 from p4p.messaging import SendError
 from p4p.modules.auth.accounts import clean_email, invites_sent_at, send_invite
 from p4p.modules.auth.models import Role
@@ -15,7 +16,6 @@ from p4p.modules.enrolment import queries, roster, service
 from p4p.modules.enrolment.forms import (
     LANGUAGE_NAMES,
     AssignmentForm,
-    ConfirmForm,
     ParticipantFilterForm,
     ParticipantForm,
     RosterForm,

@@ -62,7 +62,3 @@ class FacilitatorForm(_WithSites):
     def validate_phone(self, field):
         if _stripped(field) and (message := phone_problem(_stripped(field))):
             raise ValidationError(message)
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token, for buttons that do one thing (deactivate, send an invite)."""

@@ -7,6 +7,7 @@ from flask_login import current_user
 from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.forms import ConfirmForm
 from p4p.messaging import SendError
 from p4p.modules.auth.accounts import (
     clean_email,
@@ -17,7 +18,7 @@ from p4p.modules.auth.accounts import (
 )
 from p4p.modules.auth.models import Role
 from p4p.modules.facilitators import service
-from p4p.modules.facilitators.forms import ConfirmForm, FacilitatorForm, SitesForm
+from p4p.modules.facilitators.forms import FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
 from p4p.problems import Problems, show_on_form
 

@@ -9,11 +9,12 @@ from p4p.access import allow
 from p4p.charts import bar_chart, line_chart
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.forms import ConfirmForm
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
-from p4p.modules.practice.forms import ActionPlanForm, ConfirmForm, PlanOutcomeForm
+from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
 
 bp = Blueprint("participants", __name__)
 

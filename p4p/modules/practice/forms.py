@@ -138,7 +138,3 @@ class SelfCheckForm(FlaskForm):
         _l("In the past week, how much did pain get in the way of your daily activities?"),
         description=_l("0 is not at all, 10 is completely."),
     )
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token, for buttons that change one thing (done, delete)."""

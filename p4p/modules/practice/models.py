@@ -1,7 +1,6 @@
 """Home practice entries, weekly action plans and the weekly self-check."""
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -32,12 +31,6 @@ class PracticeLog(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-class PlanOutcome(StrEnum):
-    DONE = "done"
-    PARTLY = "partly"
-    NOT_DONE = "not_done"
 
 
 class ActionPlan(Base):

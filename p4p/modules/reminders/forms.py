@@ -16,9 +16,6 @@ KIND_LABELS = {
 }
 
 
-LANGUAGE_NAMES = {"en": "English", "es": "Español"}
-
-
 class PreferencesForm(FlaskForm):
     language = SelectField(
         _l("Language"), description=_l("For the app, your weeks and your reminders.")
@@ -49,7 +46,3 @@ class PreferencesForm(FlaskForm):
             self.quiet_end.errors = [_l("The two times must be different.")]
             return False
         return valid
-
-
-class ConfirmForm(FlaskForm):
-    """Only the CSRF token."""

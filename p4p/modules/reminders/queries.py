@@ -3,13 +3,13 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
-from p4p.modules.reminders.models import ReminderPreference, SurveyCompletion
+from p4p.modules.reminders.models import Reminder, ReminderPreference, SurveyCompletion
 from p4p.modules.reminders.rules import Recipient
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting
 
@@ -145,3 +145,20 @@ def planning_data(
         facilitators_by_site=facilitators,
         survey_cohorts=survey_cohorts,
     )
+
+
+def outbox_page(db: Session, status: str, limit: int) -> tuple[list[Reminder], dict[str, int]]:
+    """One status tab of the staff outbox (upcoming soonest first, the rest newest first),
+    and the count of every status, in two queries."""
+    order = Reminder.due_at.asc() if status == "planned" else Reminder.updated_at.desc()
+    rows = db.scalars(
+        select(Reminder)
+        .where(Reminder.status == status)
+        .order_by(order)
+        .limit(limit)
+        .options(joinedload(Reminder.user))
+    ).all()
+    counts = dict(
+        db.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all()
+    )
+    return list(rows), counts

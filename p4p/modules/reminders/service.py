@@ -10,6 +10,7 @@ APScheduler is only the clock; the truth is the `reminder` table:
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -60,7 +61,7 @@ def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
                 planned += rules.week_open_reminders(
                     recipient, meeting.id, meeting.week, meeting.starts_at, settings
                 )
-                opens_on = meeting.starts_at.astimezone(rules.ZoneInfo(recipient.timezone)).date()
+                opens_on = meeting.starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
                 planned += rules.practice_reminders(
                     recipient, meeting.week, opens_on, data.practiced[participant.id], settings
                 )

@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
+from p4p.cli import now_from_option
 from p4p.clock import now as clock_now
 from p4p.db import session as db
 
@@ -25,17 +26,6 @@ reminders_cli = AppGroup("reminders", help="Plan and send reminders by hand.")
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _moment(value: str | None) -> datetime:
-    if not value:
-        return clock_now()
-    moment = datetime.fromisoformat(value)
-    if moment.tzinfo is None:
-        raise click.BadParameter(
-            "give a UTC offset, e.g. 2026-11-21T18:00:00+00:00", param_hint="--now"
-        )
-    return moment
 
 
 def senders() -> dict:
@@ -63,7 +53,7 @@ def send_now(moment: datetime):
 @click.option("--now", "now_text", help="Plan as if it were this moment (ISO 8601 with offset).")
 def plan_command(now_text):
     """Insert every reminder that should exist; cancel planned ones that should not."""
-    result = plan_now(_moment(now_text))
+    result = plan_now(now_from_option(now_text))
     click.echo(f"planned {result.inserted} new, cancelled {result.cancelled}")
     for key in result.keys:
         click.echo(f"cancelled {key}")
@@ -73,7 +63,7 @@ def plan_command(now_text):
 @click.option("--now", "now_text", help="Send as if it were this moment (ISO 8601 with offset).")
 def send_command(now_text):
     """Send every due reminder once; print what happened to each."""
-    result = send_now(_moment(now_text))
+    result = send_now(now_from_option(now_text))
     for line in result.lines:
         click.echo(line)
     click.echo(

@@ -5,19 +5,20 @@ import hmac
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from p4p.access import allow, public
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import csrf
+from p4p.forms import ConfirmForm
+from p4p.i18n import LANGUAGE_NAMES
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
 from p4p.modules.reminders import preferences
-from p4p.modules.reminders.forms import KIND_LABELS, LANGUAGE_NAMES, ConfirmForm, PreferencesForm
+from p4p.modules.reminders.forms import KIND_LABELS, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
 from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.queries import outbox_page
 from p4p.modules.reminders.service import retry_failed
 from p4p.modules.reminders.surveys import mark_survey_done
 
@@ -99,17 +100,7 @@ def outbox():
     status = request.args.get("status", "planned")
     if status not in set(ReminderStatus):
         abort(404)
-    order = Reminder.due_at.asc() if status == "planned" else Reminder.updated_at.desc()
-    rows = db.scalars(
-        select(Reminder)
-        .where(Reminder.status == status)
-        .order_by(order)
-        .limit(OUTBOX_PAGE)
-        .options(joinedload(Reminder.user))
-    ).all()
-    counts = dict(
-        db.execute(select(Reminder.status, func.count(Reminder.id)).group_by(Reminder.status)).all()
-    )
+    rows, counts = outbox_page(db, status, OUTBOX_PAGE)
     return render_template(
         "reminders/outbox.html",
         rows=rows,
