@@ -6,6 +6,7 @@ the same machine as the server, so both routes pay the same client cost.
 """
 
 import http.client
+import http.cookies
 import os
 import signal
 import socket
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -63,6 +65,44 @@ def request(port: int, path: str, headers: dict) -> tuple[int, int]:
         response = connection.getresponse()
         body = response.read()
         return response.status, len(body)
+    finally:
+        connection.close()
+
+
+def log_in(port: int, email: str, password: str) -> str:
+    """Log in as a browser would, against the server under test: POST the form, follow the
+    redirect, keep whatever cookie each answer sets, and return the session cookie.
+
+    The session is made by the same server and client that then load the page. A cookie made
+    elsewhere fails Flask-Login's client check, and one without the CSRF secret the first page
+    stores would be re-signed on every request: costs a real visitor pays once, not each time.
+    """
+    form = urllib.parse.urlencode({"email": email, "password": password})
+    cookies = http.cookies.SimpleCookie()
+    status, location = _exchange(port, "POST", "/login", cookies, form)
+    if status != 302 or "session" not in cookies:
+        raise RuntimeError(f"could not log in as {email} ({status})")
+    for _hop in range(5):  # the login answer redirects to "/", which sends a person home
+        status, location = _exchange(port, "GET", urllib.parse.urlsplit(location).path, cookies)
+        if status != 302:
+            break
+    if status != 200:
+        raise RuntimeError(f"the page after login answered {status}")
+    return cookies["session"].value
+
+
+def _exchange(port: int, method: str, path: str, cookies, form: str | None = None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+        if "session" in cookies:
+            headers["Cookie"] = f"session={cookies['session'].value}"
+        connection.request(method, path, body=form, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        for header in response.headers.get_all("Set-Cookie") or []:
+            cookies.load(header)
+        return response.status, response.headers.get("Location", "")
     finally:
         connection.close()
 

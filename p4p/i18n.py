@@ -2,6 +2,8 @@
 
 from flask import current_app, g, request, session
 from flask_login import current_user
+from jinja2 import pass_eval_context
+from markupsafe import Markup
 
 # Each language named in itself, so a person can find their own in a list (never translated).
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
@@ -47,6 +49,33 @@ def _translations():
     return translations
 
 
+def _render_translations(eval_context):
+    """The catalog, kept on the render's EvalContext: Jinja makes one per render (and per
+    include), and a render runs under one locale, so each looks it up once."""
+    try:
+        return eval_context.p4p_translations
+    except AttributeError:
+        eval_context.p4p_translations = _translations()
+        return eval_context.p4p_translations
+
+
+@pass_eval_context
+def template_gettext(eval_context, string: str, **variables) -> str:
+    text = _render_translations(eval_context).ugettext(string)
+    if eval_context.autoescape:
+        text = Markup(text)  # noqa: S704 - our own catalog; the values are escaped by %
+    return text % variables  # always, as Jinja's newstyle gettext does ("%%" becomes "%")
+
+
+@pass_eval_context
+def template_ngettext(eval_context, singular: str, plural: str, num: int, **variables) -> str:
+    variables.setdefault("num", num)
+    text = _render_translations(eval_context).ungettext(singular, plural, num)
+    if eval_context.autoescape:
+        text = Markup(text)  # noqa: S704 - our own catalog; the values are escaped by %
+    return text % variables
+
+
 def init_app(app) -> None:
     """Template helpers: the page language, and dates shown in a site's own timezone."""
     from flask_babel import format_date, format_time, get_locale
@@ -58,6 +87,11 @@ def init_app(app) -> None:
         npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+    # `_()` and `gettext()` are most of a page's calls. Jinja's newstyle wrappers reach the
+    # function through three context.call layers; these do the same in one (the translated
+    # text is trusted, the variables are escaped by Markup's %), a third of a page's render.
+    app.jinja_env.globals.update(_=template_gettext, gettext=template_gettext,
+                                 ngettext=template_ngettext)  # fmt: skip
 
     @app.context_processor
     def _language():

@@ -151,3 +151,22 @@ def test_the_demo_has_a_spanish_speaking_participant(runner, client):
     runner.invoke(args=["seed-demo"])
     login(client, "participante.es@example.org", DEMO_PASSWORD)
     assert '<html lang="es">' in client.get("/home").get_data(as_text=True)
+
+
+def test_template_strings_are_translated_and_their_values_escaped(app):
+    """The template `_()` is p4p's own (one call layer, not Jinja's three): it must translate,
+    escape what is put into the text but not the text itself, and not escape plain-text
+    templates (the reminder e-mails)."""
+    from flask_babel import force_locale
+
+    html = app.jinja_env.from_string('{{ _("Welcome to %(program)s", program=name) }}')
+    text = app.jinja_env.from_string(
+        '{% autoescape false %}{{ _("Welcome to %(program)s", program=name) }}{% endautoescape %}'
+    )
+    with app.test_request_context("/"):
+        assert html.render(name="<b>Keys</b>") == "Welcome to &lt;b&gt;Keys&lt;/b&gt;"
+        assert text.render(name="<b>Keys</b>") == "Welcome to <b>Keys</b>"
+        with force_locale("es"):
+            assert html.render(name="Llaves") == "Te damos la bienvenida a Llaves"
+        # Back in English: the locale's own catalog, not the one cached while in Spanish.
+        assert html.render(name="Keys") == "Welcome to Keys"
