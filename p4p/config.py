@@ -53,6 +53,7 @@ DEFAULTS = {
     "REDCAP_FIELD_PREFIX": "p4p_",  # starts every REDCap variable name but record_id
     "DEFAULT_LANGUAGE": "en",
     "LANGUAGES": ["en", "es"],
+    "PAGE_CACHE_SIZE": 2000,  # rendered participant home pages kept per process (0: none)
 }
 
 # Settings that keep Flask's own names (no P4P_ prefix inside the app).

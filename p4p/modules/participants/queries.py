@@ -4,18 +4,68 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.participants.service import WeekState, week_of_date
-from p4p.modules.practice.models import PracticeLog
+from p4p.modules.practice.models import ActionPlan, PracticeLog
+from p4p.modules.sites.models import Cohort, Meeting, Site
 
 
 @dataclass(frozen=True)
 class PracticeSummary:
     minutes: int
     days: int
+
+
+# The home page in one query: the participant, cohort and site, one row per meeting of the
+# cohort, with the week's done mark and action plan beside it. Plain rows, no ORM objects:
+# the home page is the most requested page, and the rows are also its cache key.
+_HOME_ROWS = (
+    select(
+        Participant.arm,
+        Participant.withdrawn_at.is_not(None).label("is_withdrawn"),
+        Cohort.location.label("cohort_location"),
+        Cohort.video_link,
+        Site.name.label("site_name"),
+        Site.timezone,
+        Meeting.id.label("meeting_id"),
+        Meeting.week,
+        Meeting.starts_at,
+        Meeting.duration_minutes,
+        Meeting.status,
+        Meeting.mode,
+        Meeting.location,
+        WeekProgress.id.label("done_id"),
+        ActionPlan.what,
+        ActionPlan.how_much,
+        ActionPlan.when,
+        ActionPlan.how_often,
+        ActionPlan.confidence,
+        Participant.id.label("participant_id"),
+    )
+    .join(Cohort, Cohort.id == Participant.cohort_id)
+    .join(Site, Site.id == Cohort.site_id)
+    .outerjoin(Meeting, Meeting.cohort_id == Cohort.id)
+    .outerjoin(
+        WeekProgress,
+        and_(WeekProgress.participant_id == Participant.id, WeekProgress.week == Meeting.week),
+    )
+    .outerjoin(
+        ActionPlan,
+        and_(ActionPlan.participant_id == Participant.id, ActionPlan.week == Meeting.week),
+    )
+    .where(Participant.user_id == bindparam("user_id"))
+    .order_by(Meeting.week)
+)
+
+
+def home_rows(db: Session, user_id: int) -> tuple[tuple, ...]:
+    """The rows of the participant's home page; empty if the account has no participant.
+    Plain tuples: they are compared as a cache key, and Row's comparison is slower."""
+    return tuple(map(tuple, db.connection().execute(_HOME_ROWS, {"user_id": user_id})))
 
 
 _PRACTICE_BETWEEN = select(
@@ -29,9 +79,13 @@ _PRACTICE_BETWEEN = select(
 
 def practice_between(db: Session, participant_id: int, first: date, last: date) -> PracticeSummary:
     """Minutes and distinct days practiced between two dates, in one query (built once)."""
-    minutes, days = db.execute(
-        _PRACTICE_BETWEEN, {"participant_id": participant_id, "first": first, "last": last}
-    ).one()
+    minutes, days = (
+        db.connection()  # plain rows: Core's path, without the ORM's per-statement work
+        .execute(
+            _PRACTICE_BETWEEN, {"participant_id": participant_id, "first": first, "last": last}
+        )
+        .one()
+    )
     return PracticeSummary(int(minutes), int(days))
 
 

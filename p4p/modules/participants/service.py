@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session, joinedload
@@ -13,8 +14,7 @@ from p4p.modules.sites.models import Cohort, Meeting
 from p4p.modules.sites.service import local_datetime, local_today, next_meeting
 
 
-@dataclass(frozen=True)
-class WeekState:
+class WeekState(NamedTuple):  # a tuple, not a frozen dataclass: built 9 times a page
     number: int
     meeting: Meeting | None
     opens_on: date | None  # the local date of the week's meeting
@@ -57,10 +57,22 @@ def week_states(
 ) -> list[WeekState]:
     """Each week of the participant's arm; a week opens on its meeting's local date."""
     site = participant.cohort.site
-    today = local_today(now, site.timezone)
-    by_week = {meeting.week: meeting for meeting in participant.cohort.meetings}
-    weeks = program.arm(participant.arm).weeks
-    windows = week_windows(by_week.values(), site.timezone, weeks, program.cadence_days)
+    return states_of_weeks(
+        program.arm(participant.arm).weeks,
+        participant.cohort.meetings,
+        site.timezone,
+        done,
+        local_today(now, site.timezone),
+        program.cadence_days,
+    )
+
+
+def states_of_weeks(
+    weeks: tuple[int, ...], meetings, timezone: str, done: set[int], today: date, cadence_days: int
+) -> list[WeekState]:
+    """The states of `weeks` from their meetings (anything with .week and .starts_at)."""
+    by_week = {meeting.week: meeting for meeting in meetings}
+    windows = week_windows(by_week.values(), timezone, weeks, cadence_days)
     states = []
     for week in weeks:
         opens_on, ends_on = windows[week]
@@ -126,10 +138,6 @@ def set_week_done(
     db.commit()
 
 
-def next_meeting_of(states: list[WeekState], now: datetime) -> Meeting | None:
-    return next_meeting([s.meeting for s in states if s.meeting is not None], now)
-
-
 def participant_or_404(db: Session, user_id: int) -> Participant:
     """The logged-in participant's own record; a participant account without one sees 404."""
     from werkzeug.exceptions import NotFound
@@ -164,3 +172,81 @@ def participant_context(
     states = week_states(participant, program, done_weeks(db, participant.id), now)
     today = local_today(now, participant.cohort.site.timezone)
     return ParticipantContext(participant, states, current_week(states), today)
+
+
+class HomeMeeting(NamedTuple):
+    id: int
+    week: int
+    starts_at: datetime
+    duration_minutes: int
+    status: str
+    mode: str
+    location: str | None
+
+
+class HomePlan(NamedTuple):
+    what: str
+    how_much: str
+    when: str
+    how_often: str
+    confidence: int
+
+
+@dataclass(frozen=True)
+class HomePage:
+    """What the participant's home page shows, built from `queries.home_rows` alone."""
+
+    participant_id: int
+    arm: str
+    is_withdrawn: bool
+    site_name: str
+    timezone: str
+    cohort_location: str | None
+    video_link: str | None
+    states: list[WeekState]
+    current: WeekState | None
+    today: date
+    next_meeting: HomeMeeting | None
+    plan: HomePlan | None
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for state in self.states if state.is_done)
+
+
+def home_page(rows: tuple[tuple, ...], program: Program, now: datetime) -> HomePage | None:
+    """The home page from `queries.home_rows` (None for no rows: no such participant).
+    Unpacked by position, in the query's column order: this runs on every home page."""
+    if not rows:
+        return None
+    arm, is_withdrawn, cohort_location, video_link, site_name, timezone, *_, participant_id = rows[
+        0
+    ]
+    meetings, done, plans = [], set(), {}
+    for (*_, meeting_id, week, starts_at, duration, status, mode, location, done_id,
+         what, how_much, when, how_often, confidence, _participant) in rows:  # fmt: skip
+        if meeting_id is None:
+            continue  # a cohort without meetings: one row, of the participant alone
+        meetings.append(HomeMeeting(meeting_id, week, starts_at, duration, status, mode, location))
+        if done_id is not None:
+            done.add(week)
+        if what is not None:
+            plans[week] = HomePlan(what, how_much, when, how_often, confidence)
+    today = local_today(now, timezone)
+    weeks = program.arm(arm).weeks
+    states = states_of_weeks(weeks, meetings, timezone, done, today, program.cadence_days)
+    current = current_week(states)
+    return HomePage(
+        participant_id=participant_id,
+        arm=arm,
+        is_withdrawn=bool(is_withdrawn),
+        site_name=site_name,
+        timezone=timezone,
+        cohort_location=cohort_location,
+        video_link=video_link,
+        states=states,
+        current=current,
+        today=today,
+        next_meeting=next_meeting(meetings, now),
+        plan=plans.get(current.number) if current else None,
+    )

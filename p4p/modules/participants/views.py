@@ -15,6 +15,7 @@ from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
+from p4p.page_cache import cached_page
 
 bp = Blueprint("participants", __name__)
 
@@ -30,25 +31,31 @@ def _language() -> str:
 @bp.route("/home")
 @allow(Role.PARTICIPANT)
 def this_week():
-    context = _context()
-    arm = get_program().arm(context.participant.arm)
-    current = context.current
+    program, moment = get_program(), now()
+    rows = queries.home_rows(db, current_user.id)
+    home = service.home_page(rows, program, moment)
+    if home is None:
+        abort(404)  # a participant account without a participant record
+    current = home.current
     week_practice = None
-    plans = practice.plans_by_week(db, context.participant.id)
     if current is not None:
         week_practice = queries.practice_between(
-            db, context.participant.id, current.opens_on, min(current.ends_on, context.today)
+            db, home.participant_id, current.opens_on, min(current.ends_on, home.today)
         )
-    return render_template(
-        "participants/this_week.html",
-        context=context,
-        arm=arm,
-        content=arm.week(current.number, _language()) if current else None,
-        next_meeting=service.next_meeting_of(context.states, now()),
-        week_practice=week_practice,
-        plan=plans.get(current.number) if current else None,
-        done_count=sum(1 for s in context.states if s.is_done),
-    )
+    arm = program.arm(home.arm)
+
+    def context():
+        return {
+            "home": home,
+            "arm": arm,
+            "content": arm.week(current.number, _language()) if current else None,
+            "week_practice": week_practice,
+        }
+
+    # Everything the page shows comes from these; the local date and the next meeting are
+    # what the clock changes (the cache adds the user, the language and the URL).
+    key = (rows, week_practice, home.today, home.next_meeting)
+    return cached_page(key, "participants/this_week.html", context)
 
 
 @bp.route("/weeks")
