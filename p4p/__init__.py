@@ -41,6 +41,7 @@ def register_extensions(app: Flask) -> None:
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.curriculum import service as curriculum
+    from p4p.modules.participants import changes
 
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
     db.init_app(app)
@@ -49,6 +50,7 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
     page_cache.init_app(app)
+    changes.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)

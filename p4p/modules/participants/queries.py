@@ -4,7 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
@@ -22,7 +22,7 @@ class PracticeSummary:
 
 # The home page in one query: the participant, cohort and site, one row per meeting of the
 # cohort, with the week's done mark and action plan beside it. Plain rows, no ORM objects:
-# the home page is the most requested page, and the rows are also its cache key.
+# the home page is the most requested page (and read only when its kept copy is out of date).
 _HOME_ROWS = (
     select(
         Participant.arm,
@@ -62,10 +62,9 @@ _HOME_ROWS = (
 )
 
 
-def home_rows(db: Session, user_id: int) -> tuple[tuple, ...]:
-    """The rows of the participant's home page; empty if the account has no participant.
-    Plain tuples: they are compared as a cache key, and Row's comparison is slower."""
-    return tuple(map(tuple, db.connection().execute(_HOME_ROWS, {"user_id": user_id})))
+def home_rows(db: Session, user_id: int) -> list[Row]:
+    """The rows of the participant's home page; none if the account has no participant."""
+    return db.connection().execute(_HOME_ROWS, {"user_id": user_id}).all()
 
 
 _PRACTICE_BETWEEN = select(

@@ -1,17 +1,17 @@
 """A participant's place in their program: which weeks are open, done, and what is next."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import local_datetime, local_today, next_meeting
+from p4p.modules.sites.service import local_datetime, local_today, next_meeting, to_utc
 
 
 class WeekState(NamedTuple):  # a tuple, not a frozen dataclass: built 9 times a page
@@ -134,7 +134,7 @@ def set_week_done(
     if done and existing is None:
         db.add(WeekProgress(participant_id=participant.id, week=week, completed_at=now))
     elif not done and existing is not None:
-        db.execute(delete(WeekProgress).where(WeekProgress.id == existing.id))
+        db.delete(existing)  # through the session, so the home version moves (changes.py)
     db.commit()
 
 
@@ -208,13 +208,14 @@ class HomePage:
     today: date
     next_meeting: HomeMeeting | None
     plan: HomePlan | None
+    unchanged_until: datetime  # the first moment the clock alone changes what the page shows
 
     @property
     def done_count(self) -> int:
         return sum(1 for state in self.states if state.is_done)
 
 
-def home_page(rows: tuple[tuple, ...], program: Program, now: datetime) -> HomePage | None:
+def home_page(rows, program: Program, now: datetime) -> HomePage | None:
     """The home page from `queries.home_rows` (None for no rows: no such participant).
     Unpacked by position, in the query's column order: this runs on every home page."""
     if not rows:
@@ -236,6 +237,14 @@ def home_page(rows: tuple[tuple, ...], program: Program, now: datetime) -> HomeP
     weeks = program.arm(arm).weeks
     states = states_of_weeks(weeks, meetings, timezone, done, today, program.cadence_days)
     current = current_week(states)
+    upcoming = next_meeting(meetings, now)
+    # The page changes with the clock only at local midnight (weeks open, "this week" moves)
+    # and when the next meeting ends (another becomes the next).
+    changes_at = to_utc(today + timedelta(days=1), time(0), timezone)
+    if upcoming is not None:
+        changes_at = min(
+            changes_at, upcoming.starts_at + timedelta(minutes=upcoming.duration_minutes)
+        )
     return HomePage(
         participant_id=participant_id,
         arm=arm,
@@ -247,6 +256,7 @@ def home_page(rows: tuple[tuple, ...], program: Program, now: datetime) -> HomeP
         states=states,
         current=current,
         today=today,
-        next_meeting=next_meeting(meetings, now),
+        next_meeting=upcoming,
         plan=plans.get(current.number) if current else None,
+        unchanged_until=changes_at,
     )

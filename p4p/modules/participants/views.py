@@ -1,5 +1,7 @@
 """The participant's own pages: this week, all weeks, one week, progress."""
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -31,31 +33,35 @@ def _language() -> str:
 @bp.route("/home")
 @allow(Role.PARTICIPANT)
 def this_week():
-    program, moment = get_program(), now()
-    rows = queries.home_rows(db, current_user.id)
-    home = service.home_page(rows, program, moment)
+    moment = now()
+    # home_version moves with every change to what the page shows (see changes.py), so a
+    # kept page is reused until then, or until the clock changes it (unchanged_until).
+    return cached_page(
+        ("home", current_user.home_version),
+        "participants/this_week.html",
+        lambda: _home_page(moment),
+        moment,
+    )
+
+
+def _home_page(moment: datetime) -> tuple[dict, datetime]:
+    program = get_program()
+    home = service.home_page(queries.home_rows(db, current_user.id), program, moment)
     if home is None:
         abort(404)  # a participant account without a participant record
-    current = home.current
-    week_practice = None
+    current, week_practice = home.current, None
     if current is not None:
         week_practice = queries.practice_between(
             db, home.participant_id, current.opens_on, min(current.ends_on, home.today)
         )
     arm = program.arm(home.arm)
-
-    def context():
-        return {
-            "home": home,
-            "arm": arm,
-            "content": arm.week(current.number, _language()) if current else None,
-            "week_practice": week_practice,
-        }
-
-    # Everything the page shows comes from these; the local date and the next meeting are
-    # what the clock changes (the cache adds the user, the language and the URL).
-    key = (rows, week_practice, home.today, home.next_meeting)
-    return cached_page(key, "participants/this_week.html", context)
+    context = {
+        "home": home,
+        "arm": arm,
+        "content": arm.week(current.number, _language()) if current else None,
+        "week_practice": week_practice,
+    }
+    return context, home.unchanged_until
 
 
 @bp.route("/weeks")
