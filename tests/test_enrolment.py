@@ -292,3 +292,37 @@ def test_a_participant_who_set_a_password_gets_no_new_invite(app, db, factory, c
     with real_smtp(app) as smtp:
         coordinator.post(f"/admin/participants/{joined.id}/invite")
     assert smtp.messages == []
+
+
+def test_a_withdrawal_can_be_undone_with_a_reason_and_both_stay_in_the_trail(
+    db, factory, cohort, coordinator, clock, app
+):
+    participant = factory.participant(cohort)
+    page_url = f"/admin/participants/{participant.id}"
+    comeback = f"/admin/participants/{participant.id}/return"
+    response = coordinator.post(comeback, data={"return-reason": "Asked to rejoin"})
+    assert response.status_code == 422  # not withdrawn: nothing to undo
+    assert "This participant has not withdrawn." in response.get_data(as_text=True)
+    assert "Bring back into the study" not in coordinator.get(page_url).get_data(as_text=True)
+
+    coordinator.post(f"/admin/participants/{participant.id}/withdraw",
+                     data={"withdraw-reason": "Clicked the wrong person"})  # fmt: skip
+    withdrawn_at = clock()
+    assert "Bring back into the study" in coordinator.get(page_url).get_data(as_text=True)
+    response = coordinator.post(comeback, data={"return-reason": "  "})
+    assert response.status_code == 422
+    assert 'id="return-reason-error"' in response.get_data(as_text=True)
+
+    clock.advance(minutes=5)
+    assert coordinator.post(comeback, data={"return-reason": "Wrong person"}).status_code == 302
+    db.expire_all()
+    assert db.get(Participant, participant.id).withdrawn_at is None
+    (event,) = events(db, "return")
+    assert (event.old, event.new, event.reason) == (
+        {"withdrawn_at": withdrawn_at.isoformat()},
+        {"withdrawn_at": None},
+        "Wrong person",
+    )
+    assert len(events(db, "withdraw")) == 1
+    page = coordinator.get(page_url).get_data(as_text=True)
+    assert "Withdraw from the study" in page and "Bring back into the study" not in page

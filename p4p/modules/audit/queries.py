@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
@@ -147,3 +148,38 @@ def changes(event: AuditEvent) -> list[Change]:
         Change(name, readable(old.get(name)) if event.old else None, readable(new.get(name)))
         for name in fields
     ]
+
+
+# What each kind of event means, in words (the stored codes never change: exports and
+# queries rely on them). A code missing here is shown as it is stored.
+WHAT_HAPPENED = {
+    ("create", "site"): _l("Added the site"),
+    ("update", "site"): _l("Changed the site"),
+    ("create", "cohort"): _l("Added the cohort"),
+    ("move", "meeting"): _l("Moved the meeting"),
+    ("mode", "meeting"): _l("Switched the meeting between video and in person"),
+    ("meeting-delivery", "meeting"): _l("Recorded how the meeting went"),
+    ("attendance", "participant"): _l("Marked attendance of"),
+    ("makeup", "participant"): _l("Recorded a make-up for"),
+    ("enrol", "participant"): _l("Enrolled in the study"),
+    ("reassign", "participant"): _l("Changed the program or cohort of"),
+    ("withdraw", "participant"): _l("Withdrew"),
+    ("return", "participant"): _l("Brought back into the study"),
+    ("survey-done", "participant"): _l("Marked a follow-up survey done for"),
+    ("create", "user"): _l("Created the account"),
+    ("invite-sent", "user"): _l("Sent an invite link to"),
+    ("password-invite", "user"): _l("Password set from an invite link for"),
+    ("password-reset", "user"): _l("Password reset for"),
+    ("deactivate", "user"): _l("Deactivated the account"),
+    ("reactivate", "user"): _l("Reactivated the account"),
+    ("sites", "user"): _l("Changed the sites of"),
+    ("language", "user"): _l("Changed the language of"),
+    ("reminder-preferences", "user"): _l("Changed the reminder settings of"),
+    ("export", "export"): _l("Exported attendance data"),
+}
+
+
+def what_happened(event: AuditEvent) -> str:
+    """The event in words, e.g. "Withdrew"; the template adds whom or what it concerns."""
+    words = WHAT_HAPPENED.get((event.action, event.entity))
+    return str(words) if words is not None else f"{event.action} · {event.entity}"

@@ -37,5 +37,10 @@ def trail():
     page = queries.trail(db, filters, requested_page())
     labels = queries.entity_labels(db, [event for event, _actor in page.items])
     return render_template(
-        "audit/trail.html", form=form, page=page, labels=labels, changes=queries.changes
+        "audit/trail.html",
+        form=form,
+        page=page,
+        labels=labels,
+        changes=queries.changes,
+        what_happened=queries.what_happened,
     )

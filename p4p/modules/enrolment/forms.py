@@ -130,6 +130,10 @@ class WithdrawForm(FlaskForm):
     reason = _reason(_l("Why is the participant withdrawing?"))
 
 
+class ReturnForm(FlaskForm):
+    reason = _reason(_l("Why is the participant coming back?"))
+
+
 class ParticipantFilterForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing

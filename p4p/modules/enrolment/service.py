@@ -217,6 +217,31 @@ def withdraw_participant(
     db.commit()
 
 
+def return_participant(
+    db: Session, participant: Participant, *, reason: str, actor_id: int, now: datetime
+) -> None:
+    """Undo a withdrawal (made by mistake, or the person asks to come back): contact resumes,
+    and the audit trail keeps both the withdrawal and this return."""
+    if not participant.is_withdrawn:
+        raise Problems({"reason": _l("This participant has not withdrawn.")})
+    if not reason.strip():
+        raise Problems({"reason": _l("Write why the participant comes back.")})
+    withdrawn_at = participant.withdrawn_at
+    participant.withdrawn_at = None
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="return",
+        entity="participant",
+        entity_id=participant.id,
+        old={"withdrawn_at": withdrawn_at.isoformat()},
+        new={"withdrawn_at": None},
+        reason=reason.strip(),
+    )
+    db.commit()
+
+
 def invite_refusal(participant: Participant) -> str | None:
     """Why this participant cannot be sent an invite link, or None."""
     if participant.is_withdrawn:

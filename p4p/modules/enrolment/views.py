@@ -1,4 +1,5 @@
-"""The coordinator's participant pages: list, enrol, reassign, withdraw, invite, roster import."""
+"""The coordinator's participant pages: list, enrol, reassign, withdraw and return, invite,
+roster import."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,6 +19,7 @@ from p4p.modules.enrolment.forms import (
     AssignmentForm,
     ParticipantFilterForm,
     ParticipantForm,
+    ReturnForm,
     RosterForm,
     WithdrawForm,
     stripped,
@@ -89,7 +91,7 @@ def new_participant():
     return render_template("coordinator/participant_form.html", form=form), _status(form)
 
 
-def _participant_page(participant, *, assignment=None, withdraw=None, status=200):
+def _participant_page(participant, *, assignment=None, withdraw=None, comeback=None, status=200):
     program = get_program()
     if assignment is None:
         assignment = AssignmentForm(
@@ -105,6 +107,7 @@ def _participant_page(participant, *, assignment=None, withdraw=None, status=200
         participant=participant,
         assignment=assignment,
         withdraw=withdraw or WithdrawForm(formdata=None, prefix="withdraw"),
+        comeback=comeback or ReturnForm(formdata=None, prefix="return"),
         confirm=ConfirmForm(),
         invited_at=invites_sent_at(db, [participant.user_id]).get(participant.user_id),
         invite_refusal=service.invite_refusal(participant),
@@ -162,6 +165,24 @@ def withdraw(participant_id: int):
             )
             return redirect(url_for("enrolment.participant", participant_id=participant.id))
     return _participant_page(participant, withdraw=form, status=422)
+
+
+@bp.route("/participants/<int:participant_id>/return", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def comeback(participant_id: int):
+    participant = queries.participant_or_404(db, participant_id)
+    form = ReturnForm(prefix="return")
+    if form.validate_on_submit():
+        try:
+            service.return_participant(
+                db, participant, reason=form.reason.data, actor_id=current_user.id, now=now()
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("%(id)s is back in the study.", id=participant.study_id), "success")
+            return redirect(url_for("enrolment.participant", participant_id=participant.id))
+    return _participant_page(participant, comeback=form, status=422)
 
 
 @bp.route("/participants/<int:participant_id>/invite", methods=["POST"])
