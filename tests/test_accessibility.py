@@ -153,6 +153,7 @@ def test_coordinator_pages_have_no_serious_accessibility_problems(browser_sessio
         "/admin/cohorts",
         "/admin/cohorts/new",
         f"/admin/cohorts/{cohort.id}",
+        f"/admin/cohorts/{cohort.id}/edit",
         f"/admin/meetings/{meeting.id}/move",
         "/admin/participants",
         "/admin/participants/new",

@@ -203,3 +203,54 @@ def test_the_cohort_page_shows_local_meetings_and_the_roster_with_withdrawn(
     assert staying.study_id in page and leaving.study_id in page
     assert "Withdrawn" in page and "Active" in page
     assert page.index(staying.study_id) < page.index(leaving.study_id)
+
+
+def _edit(coordinator, cohort, **changes):
+    data = {"name": cohort.name, "location": cohort.location or "", "video_link": ""}
+    data.update(changes)
+    return coordinator.post(f"/admin/cohorts/{cohort.id}/edit", data=data)
+
+
+def test_a_cohort_can_be_renamed_and_moved_to_another_room_and_participants_see_it(
+    db, factory, coordinator, client
+):
+    cohort = factory.cohort(name="Tuesday evenings")
+    page = coordinator.get(f"/admin/cohorts/{cohort.id}/edit").get_data(as_text=True)
+    assert 'value="Tuesday evenings"' in page and 'value="Room 4"' in page
+    link = "https://video.example.org/tuesday"
+    response = _edit(coordinator, cohort, name="Tuesday group", location="Hall B", video_link=link)
+    assert response.status_code == 302
+    db.expire_all()
+    saved = db.get(Cohort, cohort.id)
+    assert (saved.name, saved.location, saved.video_link) == ("Tuesday group", "Hall B", link)
+    (event,) = events(db, "update", "cohort")
+    assert event.old == {"name": "Tuesday evenings", "location": "Room 4", "video_link": None}
+    assert event.new == {"name": "Tuesday group", "location": "Hall B", "video_link": link}
+    assert "Hall B" in coordinator.get(f"/admin/cohorts/{cohort.id}").get_data(as_text=True)
+    assert _edit(coordinator, saved, video_link=link).status_code == 302  # nothing changed:
+    assert len(events(db, "update", "cohort")) == 1  # no event
+
+
+def test_a_cohort_edit_refuses_a_taken_name_a_bad_link_and_losing_a_needed_link(
+    db, factory, coordinator
+):
+    factory.cohort(name="Monday mornings")
+    cohort = factory.cohort(name="Thursday group")
+    response = _edit(coordinator, cohort, name="monday MORNINGS")
+    assert response.status_code == 422
+    assert "Another cohort already has this name." in response.get_data(as_text=True)
+    response = _edit(coordinator, cohort, video_link="javascript:alert(1)")
+    assert response.status_code == 422
+    assert 'id="video_link-error"' in response.get_data(as_text=True)
+
+    link = "https://video.example.org/thursday"
+    week5 = next(m for m in cohort.meetings if m.week == 5)
+    form = {"mode-mode": "video", "mode-video_link": link, "mode-reason": "Snow"}
+    assert coordinator.post(f"/admin/meetings/{week5.id}/mode", data=form).status_code == 302
+    response = _edit(coordinator, cohort, video_link="")
+    assert response.status_code == 422
+    assert "Upcoming meetings are by video" in response.get_data(as_text=True)
+    db.expire_all()
+    assert db.get(Cohort, cohort.id).name == "Thursday group"
+    assert db.get(Cohort, cohort.id).video_link == link
+    assert events(db, "update", "cohort") == []

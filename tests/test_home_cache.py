@@ -106,6 +106,12 @@ def test_staff_changes_to_the_schedule_and_enrolment_show_at_once(
     page = _home(participant_client)
     assert "By video." in page and link in page  # the meeting's mode and the cohort's link
 
+    cohort_form = {"name": participant.cohort.name, "location": "Hall B", "video_link": link}
+    coordinator.post(f"/admin/cohorts/{participant.cohort_id}/edit", data=cohort_form)
+    meeting_form = {"mode-mode": "in_person", "mode-reason": "Storm over"}
+    coordinator.post(f"/admin/meetings/{meeting.id}/mode", data=meeting_form)
+    assert "Hall B" in _home(participant_client)
+
     coordinator.post(
         f"/admin/participants/{participant.id}/withdraw", data={"withdraw-reason": "Moved away"}
     )

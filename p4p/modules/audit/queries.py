@@ -156,6 +156,7 @@ WHAT_HAPPENED = {
     ("create", "site"): _l("Added the site"),
     ("update", "site"): _l("Changed the site"),
     ("create", "cohort"): _l("Added the cohort"),
+    ("update", "cohort"): _l("Changed the cohort"),
     ("move", "meeting"): _l("Moved the meeting"),
     ("mode", "meeting"): _l("Switched the meeting between video and in person"),
     ("meeting-delivery", "meeting"): _l("Recorded how the meeting went"),

@@ -50,11 +50,28 @@ def site_problems(db: Session, name: str, timezone: str, site_id: int | None = N
     return problems
 
 
-def cohort_name_problems(db: Session, name: str) -> dict:
+def cohort_name_problems(db: Session, name: str, cohort_id: int | None = None) -> dict:
     """Cohort names are unique in the study, because roster files name the cohort."""
     taken = select(Cohort.id).where(func.lower(Cohort.name) == name.strip().lower())
+    if cohort_id is not None:
+        taken = taken.where(Cohort.id != cohort_id)
     if db.scalar(taken) is not None:
         return {"name": _l("Another cohort already has this name.")}
+    return {}
+
+
+def video_link_problems(cohort: Cohort, video_link: str | None, now: datetime) -> dict:
+    """A cohort whose upcoming meetings are by video cannot lose its video link."""
+    by_video = [
+        m
+        for m in cohort.meetings
+        if m.mode == MeetingMode.VIDEO and m.status == MeetingStatus.SCHEDULED and m.starts_at > now
+    ]
+    if video_link is None and by_video:
+        message = _l(
+            "Upcoming meetings are by video and need this link. Switch them to in person first."
+        )
+        return {"video_link": message}
     return {}
 
 

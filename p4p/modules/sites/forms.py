@@ -60,16 +60,38 @@ class SiteForm(FlaskForm):
     address = StringField(_l("Address (optional)"), validators=[Optional(), Length(max=255)])
 
 
+# Fields a cohort has when made and keeps editable after (its schedule changes one meeting at a
+# time); made per form so each form lists its fields, and its errors, in its own page order.
+def _cohort_name():
+    return StringField(
+        _l("Cohort name"),
+        description=_l("Unique in the study: roster files name the cohort."),
+        validators=[InputRequired(_l("Enter a name for the cohort.")), Length(max=120)],
+    )
+
+
+def _cohort_location():
+    return StringField(_l("Place (optional)"), validators=[Optional(), Length(max=255)])
+
+
+def _cohort_video_link():
+    return StringField(
+        _l("Video link (optional)"), validators=[Optional(), Length(max=500), web_link]
+    )
+
+
+class CohortDetailsForm(FlaskForm):
+    name = _cohort_name()
+    location = _cohort_location()
+    video_link = _cohort_video_link()
+
+
 class CohortForm(FlaskForm):
     site_id = SelectField(
         _l("Site"), coerce=int, validators=[InputRequired(_l("Choose the site."))]
     )
     arm = RadioField(_l("Program"), validators=[InputRequired(_l("Choose the program."))])
-    name = StringField(
-        _l("Cohort name"),
-        description=_l("Unique in the study: roster files name the cohort."),
-        validators=[InputRequired(_l("Enter a name for the cohort.")), Length(max=120)],
-    )
+    name = _cohort_name()
     start_date = DateField(
         _l("Start date"),
         description=_l("The first meeting is the first chosen weekday on or after this date."),
@@ -90,10 +112,8 @@ class CohortForm(FlaskForm):
         ],
         render_kw={"min": 15, "max": 480, "inputmode": "numeric"},
     )
-    location = StringField(_l("Place (optional)"), validators=[Optional(), Length(max=255)])
-    video_link = StringField(
-        _l("Video link (optional)"), validators=[Optional(), Length(max=500), web_link]
-    )
+    location = _cohort_location()
+    video_link = _cohort_video_link()
 
     def __init__(self, *args, sites=(), arms=(), **kwargs):
         super().__init__(*args, **kwargs)

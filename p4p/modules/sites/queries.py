@@ -110,6 +110,13 @@ def cohort_page(db: Session, cohort_id: int) -> CohortPage:
     return CohortPage(cohort, list(roster), list(facilitators))
 
 
+def cohort_or_404(db: Session, cohort_id: int) -> Cohort:
+    cohort = db.get(Cohort, cohort_id)
+    if cohort is None:
+        raise NotFound()
+    return cohort
+
+
 def meeting_or_404(db: Session, meeting_id: int) -> Meeting:
     """A meeting with its cohort, site and the cohort's other meetings (its neighbours)."""
     meeting = db.scalar(

@@ -3,20 +3,13 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import Role, User
 from p4p.modules.curriculum.models import Program
-from p4p.modules.sites.checks import (
-    cohort_name_problems,
-    local_label,
-    mode_problems,
-    move_problems,
-    site_problems,
-)
+from p4p.modules.sites.checks import cohort_name_problems, site_problems, video_link_problems
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingStatus, Site
 from p4p.problems import raise_if_any
 
@@ -185,6 +178,41 @@ def create_cohort(
     return cohort
 
 
+def update_cohort(
+    db: Session,
+    cohort: Cohort,
+    *,
+    name: str,
+    location: str | None,
+    video_link: str | None,
+    now: datetime,
+    actor_id: int,
+) -> None:
+    """Rename a cohort or change where it meets or its video link; audited with old and new.
+    The schedule is not changed here: each meeting moves on its own, with a reason."""
+    raise_if_any(
+        {
+            **cohort_name_problems(db, name, cohort.id),
+            **video_link_problems(cohort, video_link, now),
+        }
+    )
+    old = {"name": cohort.name, "location": cohort.location, "video_link": cohort.video_link}
+    new = {"name": name.strip(), "location": location, "video_link": video_link}
+    if old == new:
+        return
+    cohort.name, cohort.location, cohort.video_link = new["name"], location, video_link
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="update",
+        entity="cohort",
+        entity_id=cohort.id,
+        old={k: v for k, v in old.items() if v != new[k]},
+        new={k: v for k, v in new.items() if v != old[k]},
+    )
+
+
 def assign_facilitator(db: Session, user: User, site: Site) -> None:
     exists = db.get(FacilitatorSite, (user.id, site.id))
     if exists is None:
@@ -223,73 +251,3 @@ def next_meeting(meetings: list[Meeting], now: datetime) -> Meeting | None:
         if m.status != "cancelled" and m.starts_at + timedelta(minutes=m.duration_minutes) > now
     ]
     return min(upcoming, key=lambda m: m.starts_at, default=None)
-
-
-def move_meeting(
-    db: Session, meeting: Meeting, starts_at: datetime, reason: str, actor_id: int, now: datetime
-) -> None:
-    """Give a meeting a new date and time (UTC), with a reason; audited with old and new.
-
-    The week's release follows Meeting.starts_at, so participants see it open on the new day.
-    """
-    timezone = meeting.cohort.site.timezone
-    problems = move_problems(meeting, starts_at, timezone)
-    if not reason.strip():
-        problems["reason"] = _l("Write why the meeting moves.")
-    raise_if_any(problems)
-    old = {
-        "starts_at": meeting.starts_at.isoformat(),
-        "local": local_label(meeting.starts_at, timezone),
-    }
-    meeting.starts_at = starts_at
-    new = {"starts_at": starts_at.isoformat(), "local": local_label(starts_at, timezone)}
-    record(
-        db,
-        at=now,
-        actor_id=actor_id,
-        action="move",
-        entity="meeting",
-        entity_id=meeting.id,
-        old=old,
-        new=new,
-        reason=reason.strip(),
-    )
-    db.commit()
-
-
-def set_meeting_mode(
-    db: Session,
-    meeting: Meeting,
-    mode: str,
-    reason: str,
-    actor_id: int,
-    now: datetime,
-    video_link: str | None = None,
-) -> None:
-    """Hold a meeting by video or in person, with a reason; audited with old and new.
-
-    A video meeting needs the cohort's video link; a link given here becomes the cohort's.
-    """
-    cohort = meeting.cohort
-    link = (video_link or "").strip() or cohort.video_link
-    problems = mode_problems(meeting, mode, link)
-    if not reason.strip():
-        problems["reason"] = _l("Write why the meeting changes.")
-    raise_if_any(problems)
-    old, new = {"mode": meeting.mode}, {"mode": mode}
-    if link != cohort.video_link:
-        old["video_link"], new["video_link"] = cohort.video_link, link
-        cohort.video_link = link
-    meeting.mode = mode
-    record(
-        db,
-        at=now,
-        actor_id=actor_id,
-        action="mode",
-        entity="meeting",
-        entity_id=meeting.id,
-        old=old,
-        new=new,
-        reason=reason.strip(),
-    )
-    db.commit()

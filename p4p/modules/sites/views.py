@@ -11,9 +11,10 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
-from p4p.modules.sites import queries, service
+from p4p.modules.sites import meetings, queries, service
 from p4p.modules.sites.checks import suggested_timezones
 from p4p.modules.sites.forms import (
+    CohortDetailsForm,
     CohortFilterForm,
     CohortForm,
     MeetingModeForm,
@@ -155,6 +156,32 @@ def cohort(cohort_id: int):
     return render_template("coordinator/cohort.html", page=page, now=now())
 
 
+@bp.route("/cohorts/<int:cohort_id>/edit", methods=["GET", "POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def edit_cohort(cohort_id: int):
+    cohort = queries.cohort_or_404(db, cohort_id)
+    form = CohortDetailsForm(obj=cohort)
+    if form.validate_on_submit():
+        try:
+            service.update_cohort(
+                db,
+                cohort,
+                name=form.name.data,
+                location=_text(form.location.data),
+                video_link=_text(form.video_link.data),
+                now=now(),
+                actor_id=current_user.id,
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            db.commit()
+            flash(_("The cohort is saved."), "success")
+            return redirect(url_for("sites.cohort", cohort_id=cohort.id))
+    page = render_template("coordinator/cohort_edit.html", form=form, cohort=cohort)
+    return page, _status(form)
+
+
 def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
     local = service.local_datetime(meeting.starts_at, meeting.cohort.site.timezone)
     move_form = move_form or MoveMeetingForm(
@@ -177,7 +204,7 @@ def move_meeting(meeting_id: int):
     if form.validate_on_submit():
         starts_at = service.to_utc(form.date.data, form.time.data, meeting.cohort.site.timezone)
         try:
-            service.move_meeting(db, meeting, starts_at, form.reason.data, current_user.id, now())
+            meetings.move_meeting(db, meeting, starts_at, form.reason.data, current_user.id, now())
         except Problems as refused:
             show_on_form(form, refused)
         else:
@@ -195,7 +222,7 @@ def meeting_mode(meeting_id: int):
     form = MeetingModeForm(prefix="mode")
     if form.validate_on_submit():
         try:
-            service.set_meeting_mode(
+            meetings.set_meeting_mode(
                 db,
                 meeting,
                 form.mode.data,

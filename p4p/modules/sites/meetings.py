@@ -1,0 +1,83 @@
+"""Changes to one meeting after its cohort is made: a new date and time, or video instead of
+in person (and back). Each needs a reason and is audited; participants see the change at once
+(the week opens on the meeting's new local date; reminders follow its new time)."""
+
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import Session
+
+from p4p.modules.audit.service import record
+from p4p.modules.sites.checks import local_label, mode_problems, move_problems
+from p4p.modules.sites.models import Meeting
+from p4p.problems import raise_if_any
+
+
+def move_meeting(
+    db: Session, meeting: Meeting, starts_at: datetime, reason: str, actor_id: int, now: datetime
+) -> None:
+    """Give a meeting a new date and time (UTC), with a reason; audited with old and new.
+
+    The week's release follows Meeting.starts_at, so participants see it open on the new day.
+    """
+    timezone = meeting.cohort.site.timezone
+    problems = move_problems(meeting, starts_at, timezone)
+    if not reason.strip():
+        problems["reason"] = _l("Write why the meeting moves.")
+    raise_if_any(problems)
+    old = {
+        "starts_at": meeting.starts_at.isoformat(),
+        "local": local_label(meeting.starts_at, timezone),
+    }
+    meeting.starts_at = starts_at
+    new = {"starts_at": starts_at.isoformat(), "local": local_label(starts_at, timezone)}
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="move",
+        entity="meeting",
+        entity_id=meeting.id,
+        old=old,
+        new=new,
+        reason=reason.strip(),
+    )
+    db.commit()
+
+
+def set_meeting_mode(
+    db: Session,
+    meeting: Meeting,
+    mode: str,
+    reason: str,
+    actor_id: int,
+    now: datetime,
+    video_link: str | None = None,
+) -> None:
+    """Hold a meeting by video or in person, with a reason; audited with old and new.
+
+    A video meeting needs the cohort's video link; a link given here becomes the cohort's.
+    """
+    cohort = meeting.cohort
+    link = (video_link or "").strip() or cohort.video_link
+    problems = mode_problems(meeting, mode, link)
+    if not reason.strip():
+        problems["reason"] = _l("Write why the meeting changes.")
+    raise_if_any(problems)
+    old, new = {"mode": meeting.mode}, {"mode": mode}
+    if link != cohort.video_link:
+        old["video_link"], new["video_link"] = cohort.video_link, link
+        cohort.video_link = link
+    meeting.mode = mode
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="mode",
+        entity="meeting",
+        entity_id=meeting.id,
+        old=old,
+        new=new,
+        reason=reason.strip(),
+    )
+    db.commit()
