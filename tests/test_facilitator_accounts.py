@@ -190,3 +190,38 @@ def test_someone_who_set_a_password_is_pointed_to_the_reset_link(app, db, factor
     with real_smtp(app) as smtp:
         coordinator.post(f"/admin/facilitators/{facilitator.id}/invite")
     assert smtp.messages == [] and events(db, "invite-sent") == []
+
+
+def test_a_facilitators_name_and_phone_can_be_corrected_and_the_change_is_audited(
+    db, factory, coordinator
+):
+    site = factory.site()
+    person = factory.facilitator(site)
+    url = f"/admin/facilitators/{person.id}/details"
+    page = coordinator.get(f"/admin/facilitators/{person.id}").get_data(as_text=True)
+    assert f'value="{person.name}"' in page and "Name and phone" in page
+
+    response = coordinator.post(url, data={"details-name": " ", "details-phone": "312-555-0100"})
+    assert response.status_code == 422
+    assert 'id="details-name-error"' in response.get_data(as_text=True)
+    response = coordinator.post(url, data={"details-name": "Ana", "details-phone": "call me"})
+    assert response.status_code == 422
+    assert 'id="details-phone-error"' in response.get_data(as_text=True)
+    assert events(db, "update", "user") == []
+
+    old_name = person.name
+    data = {"details-name": "Ana María Ortiz", "details-phone": "312-555-0100"}
+    assert coordinator.post(url, data=data).status_code == 302
+    db.expire_all()
+    saved = db.get(User, person.id)
+    assert (saved.name, saved.phone) == ("Ana María Ortiz", "312-555-0100")
+    (event,) = events(db, "update", "user")
+    assert event.old == {"name": old_name, "phone": None}
+    assert event.new == {"name": "Ana María Ortiz", "phone": "312-555-0100"}
+    response = coordinator.post(url, data=data, follow_redirects=True)
+    assert "Nothing changed." in response.get_data(as_text=True)
+    assert len(events(db, "update", "user")) == 1
+
+    participant = factory.participant()
+    other = f"/admin/facilitators/{participant.user_id}/details"
+    assert coordinator.post(other, data=data).status_code == 404  # not a facilitator account

@@ -168,6 +168,7 @@ WHAT_HAPPENED = {
     ("return", "participant"): _l("Brought back into the study"),
     ("survey-done", "participant"): _l("Marked a follow-up survey done for"),
     ("create", "user"): _l("Created the account"),
+    ("update", "user"): _l("Changed the name or phone of"),
     ("invite-sent", "user"): _l("Sent an invite link to"),
     ("password-invite", "user"): _l("Password set from an invite link for"),
     ("password-reset", "user"): _l("Password reset for"),

@@ -4,9 +4,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput
 
+from p4p.forms import strip_text
 from p4p.modules.auth.accounts import EMAIL_MAX, PHONE_MAX, email_problem, phone_problem
 
 
@@ -42,23 +43,39 @@ class SitesForm(_WithSites):
     site_ids = _sites_field()
 
 
-class FacilitatorForm(_WithSites):
-    name = StringField(
-        _l("Name"), validators=[InputRequired(_l("Enter the facilitator's name.")), Length(max=120)]
+def _name_field() -> StringField:
+    return StringField(
+        _l("Name"),
+        filters=[strip_text],
+        validators=[DataRequired(_l("Enter the facilitator's name.")), Length(max=120)],
     )
+
+
+def _valid_phone(_form, field) -> None:
+    if _stripped(field) and (message := phone_problem(_stripped(field))):
+        raise ValidationError(message)
+
+
+def _phone_field() -> StringField:
+    return StringField(_l("Phone (optional)"), validators=[Length(max=PHONE_MAX), _valid_phone])
+
+
+class DetailsForm(FlaskForm):
+    name = _name_field()
+    phone = _phone_field()
+
+
+class FacilitatorForm(_WithSites):
+    name = _name_field()
     email = StringField(
         _l("Email"),
         description=_l("Their invite link and login use this address."),
         validators=[InputRequired(_l("Enter an email address.")), Length(max=EMAIL_MAX)],
     )
-    phone = StringField(_l("Phone (optional)"), validators=[Length(max=PHONE_MAX)])
+    phone = _phone_field()
     site_ids = _sites_field()
     send_invite = BooleanField(_l("Email them their invite link now"), default=True)
 
     def validate_email(self, field):
         if message := email_problem(_stripped(field)):
-            raise ValidationError(message)
-
-    def validate_phone(self, field):
-        if _stripped(field) and (message := phone_problem(_stripped(field))):
             raise ValidationError(message)

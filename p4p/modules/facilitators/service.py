@@ -99,6 +99,29 @@ def set_facilitator_sites(
     return True
 
 
+def update_facilitator_details(
+    db: Session, user: User, *, name: str, phone: str | None, actor_id: int, now: datetime
+) -> bool:
+    """Correct a facilitator's name or phone; False (nothing written) when nothing changes.
+    The email is their login and invite address, so it is not changed here."""
+    old, new = {"name": user.name, "phone": user.phone}, {"name": name.strip(), "phone": phone}
+    if old == new:
+        return False
+    user.name, user.phone = new["name"], phone
+    record(
+        db,
+        at=now,
+        actor_id=actor_id,
+        action="update",
+        entity="user",
+        entity_id=user.id,
+        old={key: value for key, value in old.items() if value != new[key]},
+        new={key: value for key, value in new.items() if value != old[key]},
+    )
+    db.commit()
+    return True
+
+
 def facilitator_or_404(db: Session, user_id: int) -> User:
     """A facilitator account; any other account or none is 404, as if it did not exist."""
     user = db.get(User, user_id)

@@ -18,7 +18,7 @@ from p4p.modules.auth.accounts import (
 )
 from p4p.modules.auth.models import Role
 from p4p.modules.facilitators import service
-from p4p.modules.facilitators.forms import FacilitatorForm, SitesForm
+from p4p.modules.facilitators.forms import DetailsForm, FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
 from p4p.problems import Problems, show_on_form
 
@@ -70,7 +70,7 @@ def new_facilitator():
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
 @allow(Role.COORDINATOR, Role.ADMIN)
 def facilitator(user_id: int):
-    """The account page; its form changes the sites the facilitator serves."""
+    """The account page; its main form changes the sites the facilitator serves."""
     user = service.facilitator_or_404(db, user_id)
     form = SitesForm(sites=all_sites(db))
     if not form.is_submitted():
@@ -81,14 +81,41 @@ def facilitator(user_id: int):
         )
         flash(_("The sites are saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("facilitators.facilitator", user_id=user.id))
+    return _facilitator_page(user, sites=form, status=422 if form.is_submitted() else 200)
+
+
+@bp.route("/<int:user_id>/details", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def details(user_id: int):
+    user = service.facilitator_or_404(db, user_id)
+    form = DetailsForm(prefix="details")
+    if not form.validate_on_submit():
+        return _facilitator_page(user, details=form, status=422)
+    changed = service.update_facilitator_details(
+        db,
+        user,
+        name=form.name.data,
+        phone=(form.phone.data or "").strip() or None,
+        actor_id=current_user.id,
+        now=now(),
+    )
+    flash(_("The name and phone are saved.") if changed else _("Nothing changed."), "success")
+    return redirect(url_for("facilitators.facilitator", user_id=user.id))
+
+
+def _facilitator_page(user, *, sites=None, details=None, status=200):
+    if sites is None:
+        sites = SitesForm(formdata=None, sites=all_sites(db))
+        sites.site_ids.data = service.site_ids_of(db, user.id)
     return render_template(
         "coordinator/facilitator.html",
         user=user,
-        form=form,
+        form=sites,
+        details=details or DetailsForm(formdata=None, prefix="details", obj=user),
         confirm=ConfirmForm(),
         invited_at=invites_sent_at(db, [user.id]).get(user.id),
         invite_refusal=invite_refusal(user),
-    ), 422 if form.is_submitted() else 200
+    ), status
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])
