@@ -202,19 +202,7 @@ def withdraw_participant(
         raise Problems({"reason": _l("This participant has already withdrawn.")})
     if not reason.strip():
         raise Problems({"reason": _l("Write why the participant withdraws.")})
-    participant.withdrawn_at = now
-    record(
-        db,
-        at=now,
-        actor_id=actor_id,
-        action="withdraw",
-        entity="participant",
-        entity_id=participant.id,
-        old={"withdrawn_at": None},
-        new={"withdrawn_at": now.isoformat()},
-        reason=reason.strip(),
-    )
-    db.commit()
+    _set_withdrawn_at(db, participant, now, "withdraw", reason, actor_id, now)
 
 
 def return_participant(
@@ -226,17 +214,22 @@ def return_participant(
         raise Problems({"reason": _l("This participant has not withdrawn.")})
     if not reason.strip():
         raise Problems({"reason": _l("Write why the participant comes back.")})
-    withdrawn_at = participant.withdrawn_at
-    participant.withdrawn_at = None
+    _set_withdrawn_at(db, participant, None, "return", reason, actor_id, now)
+
+
+def _set_withdrawn_at(db, participant, value, action, reason, actor_id, now) -> None:
+    """The one write behind withdrawing and returning, audited with the old and new moment."""
+    old = participant.withdrawn_at
+    participant.withdrawn_at = value
     record(
         db,
         at=now,
         actor_id=actor_id,
-        action="return",
+        action=action,
         entity="participant",
         entity_id=participant.id,
-        old={"withdrawn_at": withdrawn_at.isoformat()},
-        new={"withdrawn_at": None},
+        old={"withdrawn_at": old.isoformat() if old else None},
+        new={"withdrawn_at": value.isoformat() if value else None},
         reason=reason.strip(),
     )
     db.commit()

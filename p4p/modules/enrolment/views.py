@@ -150,39 +150,34 @@ def reassign(participant_id: int):
 @bp.route("/participants/<int:participant_id>/withdraw", methods=["POST"])
 @allow(Role.COORDINATOR, Role.ADMIN)
 def withdraw(participant_id: int):
-    participant = queries.participant_or_404(db, participant_id)
-    form = WithdrawForm(prefix="withdraw")
-    if form.validate_on_submit():
-        try:
-            service.withdraw_participant(
-                db, participant, reason=form.reason.data, actor_id=current_user.id, now=now()
-            )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
-            flash(
-                _("%(id)s is withdrawn. Their records are kept.", id=participant.study_id), "info"
-            )
-            return redirect(url_for("enrolment.participant", participant_id=participant.id))
-    return _participant_page(participant, withdraw=form, status=422)
+    return _change_enrolment(
+        participant_id, WithdrawForm(prefix="withdraw"), "withdraw", service.withdraw_participant,
+        _("%(id)s is withdrawn. Their records are kept."), "info",
+    )  # fmt: skip
 
 
 @bp.route("/participants/<int:participant_id>/return", methods=["POST"])
 @allow(Role.COORDINATOR, Role.ADMIN)
 def comeback(participant_id: int):
+    return _change_enrolment(
+        participant_id, ReturnForm(prefix="return"), "comeback", service.return_participant,
+        _("%(id)s is back in the study."), "success",
+    )  # fmt: skip
+
+
+def _change_enrolment(participant_id, form, page_form, change, done, category):
+    """Withdraw or return: a reason form, the service's checks, and on a refusal the
+    participant's page with `form` in the place of its `page_form`."""
     participant = queries.participant_or_404(db, participant_id)
-    form = ReturnForm(prefix="return")
     if form.validate_on_submit():
         try:
-            service.return_participant(
-                db, participant, reason=form.reason.data, actor_id=current_user.id, now=now()
-            )
+            change(db, participant, reason=form.reason.data, actor_id=current_user.id, now=now())
         except Problems as refused:
             show_on_form(form, refused)
         else:
-            flash(_("%(id)s is back in the study.", id=participant.study_id), "success")
+            flash(done % {"id": participant.study_id}, category)
             return redirect(url_for("enrolment.participant", participant_id=participant.id))
-    return _participant_page(participant, comeback=form, status=422)
+    return _participant_page(participant, status=422, **{page_form: form})
 
 
 @bp.route("/participants/<int:participant_id>/invite", methods=["POST"])
