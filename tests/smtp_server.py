@@ -22,8 +22,9 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self):
-        self.inbox = _Inbox()
+    def __init__(self, inbox=None):
+        # Another inbox (a handler with handle_DATA) can be given, e.g. to note when mail came.
+        self.inbox = inbox or _Inbox()
         self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

@@ -1,0 +1,307 @@
+"""The rules the simulated trial checks after every step. Each check returns the problems it
+found as sentences (empty when the rule holds); expectations come from the database and from
+what was delivered, not from a second implementation of the app."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from simulation import Delivered, Person, StaffAction, digits
+from sqlalchemy import select
+
+from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.audit.models import AuditEvent
+from p4p.modules.participants.models import Participant, WeekProgress
+from p4p.modules.practice.models import PracticeLog
+from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.rules import add_months
+from p4p.modules.reports.redcap import ATTENDANCE_CODES, NOT_MARKED
+from p4p.modules.sites.models import Meeting, MeetingStatus
+
+# Words only the English or only the Spanish reminder templates use (footer, greeting, SMS tail).
+MARKERS = {
+    "en": ("To stop this kind of reminder:", "Reply STOP to stop texts.", "Hello "),
+    "es": ("Para dejar de recibir este tipo de recordatorio:", "Responde STOP", "Hola, "),
+}
+MEETING_KINDS = ("meeting-eve", "meeting-soon", "week-open", "digest")
+
+
+def _local_date(moment, timezone):
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def _counts(meeting: Meeting, participant: Participant, now) -> bool:
+    """A meeting that can carry this person's mark: not cancelled, started, after enrolment."""
+    return (
+        meeting.status != MeetingStatus.CANCELLED
+        and meeting.starts_at <= now
+        and meeting.starts_at >= participant.enrolled_at
+    )
+
+
+def marks_only_for_meetings_that_happened(db, now) -> list[str]:
+    problems = []
+    rows = db.execute(
+        select(Attendance, Meeting, Participant)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+    ).all()
+    for attendance, meeting, participant in rows:
+        if not _counts(meeting, participant, now):
+            why = (
+                "cancelled"
+                if meeting.status == MeetingStatus.CANCELLED
+                else "in the future"
+                if meeting.starts_at > now
+                else f"before {participant.study_id} enrolled ({participant.enrolled_at})"
+            )
+            problems.append(
+                f"attendance {attendance.status!r} of {participant.study_id} for meeting "
+                f"{meeting.id} (week {meeting.week}, {meeting.starts_at}) that is {why}"
+            )
+    held_ahead = db.scalars(
+        select(Meeting).where(Meeting.status == MeetingStatus.HELD, Meeting.starts_at > now)
+    ).all()
+    problems += [
+        f"meeting {m.id} (week {m.week}, {m.starts_at}) recorded held before it started"
+        for m in held_ahead
+    ]
+    return problems
+
+
+class Deliveries:
+    """Reads each delivered message once and judges it against the state it was sent in."""
+
+    def __init__(self):
+        self.read = 0
+        self.moments: set[tuple] = set()  # (user, kind, purpose, channel, run) already delivered
+
+    def problems(self, db, wire, people: list[Person], staff_emails: dict, config) -> list[str]:
+        new, self.read = wire.delivered[self.read :], len(wire.delivered)
+        by_provider = {
+            r.provider_id: r
+            for r in db.scalars(select(Reminder).where(Reminder.status == ReminderStatus.SENT))
+        }
+        problems = []
+        for message in new:
+            problems += self._judge(db, message, by_provider, people, staff_emails, config)
+        return problems
+
+    def _judge(self, db, message: Delivered, by_provider, people, staff_emails, config):
+        where = f"{message.channel} to {message.to} at {message.at:%Y-%m-%d %H:%M}Z"
+        person = _recipient(message, people)
+        language = person.language_at(message.at) if person else staff_emails.get(message.to)
+        if language is None:
+            return [f"{where}: to nobody in the study"]
+        problems = [f"{where}: not in {language}: {message.text[:120]!r}"] * (
+            not _in_language(message, language)
+        )
+        reminder = by_provider.get(message.provider_id)
+        if reminder is None:
+            return [*problems, f"{where}: no sent reminder accounts for it (a second copy?)"]
+        what = f"{where} ({reminder.key})"
+        if person is not None:
+            problems += _reachability(person, message, what)
+        problems += _purpose_passed(db, reminder, message, what, config)
+        purpose = _purpose(reminder)
+        moment = (reminder.user_id, reminder.kind, purpose, message.channel, message.run)
+        if moment in self.moments:
+            problems.append(f"{what}: a second message for {purpose} at the same moment")
+        self.moments.add(moment)
+        return problems
+
+
+def _recipient(message: Delivered, people: list[Person]) -> Person | None:
+    for person in people:
+        if message.channel == "email" and person.email and person.email == message.to.lower():
+            return person
+        if message.channel == "sms" and person.phone and digits(person.phone) == digits(message.to):
+            return person
+    return None
+
+
+def _in_language(message: Delivered, language: str) -> bool:
+    others = [w for code, words in MARKERS.items() if code != language for w in words]
+    text = f"{message.subject}\n{message.text}"
+    return any(w in text for w in MARKERS[language]) and not any(w in text for w in others)
+
+
+def _reachability(person: Person, message: Delivered, what: str) -> list[str]:
+    if person.withdrawn:
+        return [f"{what}: {person.study_id} has withdrawn"]
+    if not (person.email_on if message.channel == "email" else person.sms_on):
+        return [f"{what}: {person.study_id} switched {message.channel} off (or texted STOP)"]
+    return []
+
+
+def _purpose(reminder: Reminder) -> str:
+    payload = reminder.payload
+    if reminder.kind in MEETING_KINDS:
+        return f"meeting {payload['meeting_id']}"
+    if reminder.kind == "survey":
+        return f"{payload['months']}-month survey"
+    return f"practice of week {payload.get('week')} since {payload.get('since')}"
+
+
+def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, config) -> list[str]:
+    """Why the message came after its purpose had passed, if it did."""
+    at, payload = message.at, reminder.payload
+    if reminder.kind in MEETING_KINDS:
+        meeting = db.get(Meeting, payload["meeting_id"])
+        timezone = meeting.cohort.site.timezone
+        if meeting.status == MeetingStatus.CANCELLED:
+            return [f"{what}: the meeting is cancelled"]
+        if not reminder.key.split(":")[1].endswith(f"@{int(meeting.starts_at.timestamp())}"):
+            return [f"{what}: the meeting moved to {meeting.starts_at}"]
+        late = {
+            "meeting-eve": _local_date(at, timezone) >= _local_date(meeting.starts_at, timezone),
+            "meeting-soon": at >= meeting.starts_at,
+            "digest": at >= meeting.starts_at,
+            "week-open": at >= meeting.starts_at + timedelta(minutes=meeting.duration_minutes),
+        }[reminder.kind]
+        return [f"{what}: too late for the meeting at {meeting.starts_at}"] if late else []
+    participant = db.get(Participant, payload["participant_id"])
+    if reminder.kind == "survey":
+        return _survey_too_early_or_late(db, participant, payload["months"], at, what, config)
+    since, until = payload.get("since"), payload.get("until")
+    practiced = db.scalar(
+        select(PracticeLog.id).where(
+            PracticeLog.participant_id == participant.id,
+            PracticeLog.practiced_on >= since,
+            PracticeLog.practiced_on < until,
+        )
+    )
+    return [f"{what}: practice was logged between {since} and {until}"] if practiced else []
+
+
+def _survey_too_early_or_late(db, participant, months, at, what, config) -> list[str]:
+    """A survey counts from the person's own program start: the first meeting they could go to."""
+    timezone = participant.cohort.site.timezone
+    first = db.scalar(
+        select(Meeting.starts_at)
+        .where(
+            Meeting.cohort_id == participant.cohort_id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= participant.enrolled_at,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    start = _local_date(first or participant.enrolled_at, timezone)
+    opens = add_months(start, months)
+    closes = opens + timedelta(days=int(config["SURVEY_WINDOW_DAYS"]))
+    day = _local_date(at, timezone)
+    if not opens <= day <= closes:
+        return [f"{what}: the {months}-month survey is open {opens}..{closes} (start {start})"]
+    return []
+
+
+def _parse_csv(response) -> dict[str, dict]:
+    assert response.status_code == 200, response.status_code
+    rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    return {row.get("study_id") or row["record_id"]: row for row in rows}
+
+
+ATTENDED_LABELS = ("Group meetings attended", "Reuniones del grupo a las que fuiste")
+
+
+def progress_attended(client) -> int:
+    page = client.get("/progress").get_data(as_text=True)
+    label = "|".join(ATTENDED_LABELS)
+    found = re.search(rf"(?:{label})</dt>\s*<dd>(\d+)", page)
+    assert found, "the progress page shows no count of meetings attended"
+    return int(found.group(1))
+
+
+def dose_rows_agree(db, coordinator, people: list[Person], program, now) -> list[str]:
+    """Each person's marks and weeks done, as the database holds them, against the summary
+    export, the REDCap export, the reports' figures per arm and their own progress page."""
+    from p4p.modules.reports.queries import Scope, visible_sites
+    from p4p.modules.reports.summary import summary_report
+
+    summary = _parse_csv(coordinator.get("/reports/attendance.csv?format=summary"))
+    redcap = _parse_csv(coordinator.get("/reports/attendance.csv?format=redcap"))
+    problems, attended_by_arm = [], {}
+    for participant in db.scalars(select(Participant)):
+        marks = db.execute(
+            select(Attendance, Meeting)
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(Attendance.participant_id == participant.id)
+        ).all()
+        counted = [(a, m) for a, m in marks if _counts(m, participant, now)]
+        attended = sum(1 for a, _m in counted if a.status in ATTENDED)
+        done = len(
+            db.scalars(
+                select(WeekProgress).where(WeekProgress.participant_id == participant.id)
+            ).all()
+        )
+        attended_by_arm[participant.arm] = attended_by_arm.get(participant.arm, 0) + attended
+        sid, row, record = participant.study_id, summary.get(participant.study_id), None
+        record = redcap.get(sid)
+        if row is None or record is None:
+            problems.append(f"{sid} missing from the summary or REDCap export")
+            continue
+        seen = {
+            "summary meetings_attended": int(row["meetings_attended"]),
+            "REDCap attended": int(record["p4p_attended"]),
+            "summary weeks_done": int(row["weeks_done"]),
+            "REDCap weeks_done": int(record["p4p_weeks_done"]),
+        }
+        for name, value in seen.items():
+            want = done if "weeks_done" in name else attended
+            if value != want:
+                problems.append(f"{sid}: {name} is {value}, the records say {want}")
+        for attendance, meeting in counted:
+            code = record.get(f"p4p_w{meeting.week}_status")
+            if code != str(ATTENDANCE_CODES.get(attendance.status, NOT_MARKED)):
+                problems.append(
+                    f"{sid}: REDCap week {meeting.week} is {code!r}, marked {attendance.status}"
+                )
+        last = row["last_activity"]
+        today = _local_date(now, participant.cohort.site.timezone)
+        if last and last > today.isoformat():
+            problems.append(f"{sid}: last_activity {last} is after today ({today})")
+        status = "withdrawn" if participant.withdrawn_at else "active"
+        if row["status"] != status:
+            problems.append(f"{sid}: summary status {row['status']}, the records say {status}")
+    sites = tuple(visible_sites(db, None))
+    report = summary_report(db, Scope(None, sites), program, now, 6)
+    for figures in report.arms:
+        key = figures.key
+        total = sum(k * n for k, n in figures.attended.items())
+        if total != attended_by_arm.get(key, 0):
+            problems.append(
+                f"report: {key} meetings attended {total}, records say {attended_by_arm.get(key, 0)}"
+            )
+    for person in people:
+        if person.client is not None:
+            shown = progress_attended(person.client)
+            participant = db.get(Participant, person.participant_id)
+            want = sum(
+                1
+                for a, m in db.execute(
+                    select(Attendance, Meeting)
+                    .join(Meeting, Meeting.id == Attendance.meeting_id)
+                    .where(Attendance.participant_id == participant.id)
+                ).all()
+                if a.status in ATTENDED and _counts(m, participant, now)
+            )
+            if shown != want:
+                problems.append(
+                    f"{person.study_id}: progress page says {shown} attended, records {want}"
+                )
+    return problems
+
+
+def staff_changes_audited(db, actions: list[StaffAction]) -> list[str]:
+    events = {
+        (e.actor_id, e.entity, str(e.entity_id), e.at)
+        for e in db.scalars(select(AuditEvent).where(AuditEvent.actor_id.is_not(None)))
+    }
+    return [
+        f"no audit event for {a.what} ({a.entity} {a.entity_id} at {a.at})"
+        for a in actions
+        if (a.actor_id, a.entity, str(a.entity_id), a.at) not in events
+    ]

@@ -1,0 +1,392 @@
+"""The simulated trial's world (app, clock, servers; one per test) and one example's trial: what
+each kind of person does, through the app's own routes, and the checks of the invariants."""
+
+import json
+import os
+import re
+import threading
+import time as wallclock
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import simulation_checks as checks
+from conftest import _empty_all_tables
+from simulation import (
+    AREA_CODES,
+    SITES,
+    TRIAL_START,
+    Person,
+    SmsApi,
+    StaffAction,
+    Wire,
+    smtp_server,
+)
+from simulation_study import build_study, give_password, login
+from sqlalchemy import select
+
+from p4p import create_app
+from p4p.clock import FixedClock
+from p4p.modules.attendance.models import Attendance
+from p4p.modules.participants.models import Participant
+from p4p.modules.sites.models import Cohort, Meeting
+from p4p.page_cache import EXTENSION as PAGE_CACHE
+
+INBOUND_TOKEN = "sim-inbound"  # noqa: S105 - the test's webhook path, not a secret
+ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
+
+
+@dataclass
+class Stats:
+    seed: int = 0
+    examples: int = 0
+    steps: int = 0
+    started: float = field(default_factory=wallclock.monotonic)
+
+    def start(self, run_seed: int) -> None:
+        self.seed, self.examples, self.steps, self.started = run_seed, 0, 0, wallclock.monotonic()
+
+
+class TrialWorld:
+    """What outlives one example: the app on the test database, its clock and the servers."""
+
+    def __init__(self, database_url: str, tmp_path):
+        self.clock, self.stats = FixedClock(TRIAL_START), Stats()
+        self.survey = os.environ.get("P4P_SIM_SURVEY") == "1"
+        self.findings: dict[
+            str, str
+        ] = {}  # a broken rule's shape -> its first case, in survey mode
+        self.wire = Wire(self.clock)
+        self.smtp, self.sms = smtp_server(self.wire), SmsApi(self.wire)
+        self.database_url, self.tmp_path = database_url, tmp_path
+
+    def __enter__(self):
+        self.smtp.__enter__()
+        self.sms.__enter__()
+        self.app = create_app({
+            "TESTING": True, "DATABASE_URL": self.database_url, "SECRET_KEY": "sim-secret",
+            "CLOCK": self.clock, "INSTANCE_PATH": str(self.tmp_path / "instance"),
+            "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "100000 per minute",
+            "LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute", "BASE_URL": "http://p4p.test",
+            "SESSION_IDLE_MINUTES": 10**6, "SESSION_ABSOLUTE_HOURS": 10**5,
+            "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.smtp.port,
+            "SMS_BACKEND": "http", "SMS_API_URL": f"http://127.0.0.1:{self.sms.port}",
+            "SMS_ACCOUNT_SID": "ACsim", "SMS_AUTH_TOKEN": "sim", "SMS_FROM": "+15550009999",
+            "SMS_INBOUND_TOKEN": INBOUND_TOKEN,
+        })  # fmt: skip
+        return self
+
+    def __exit__(self, *_exc):
+        _empty_all_tables(self.app.extensions["p4p.engine"])
+        self.app.extensions["p4p.engine"].dispose()
+        self.sms.__exit__()
+        self.smtp.__exit__()
+
+    def new_example(self) -> "Trial":
+        _empty_all_tables(self.app.extensions["p4p.engine"])
+        self.app.extensions[PAGE_CACHE].clear()
+        self.clock.at = TRIAL_START
+        self.wire.reset()
+        self.stats.examples += 1
+        return Trial(self)
+
+
+def record_run(world: TrialWorld, test_name: str) -> str:
+    stats, kind = world.stats, world.database_url.split(":")[0].split("+")[0]
+    seconds = round(wallclock.monotonic() - stats.started, 1)
+    line = (f"simulated trial ({test_name}, {kind}): seed {stats.seed}, {stats.examples} "
+            f"examples, {stats.steps} steps, {seconds} s")  # fmt: skip
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"simulated-trial-{kind}.json"
+    runs = json.loads(path.read_text()) if path.exists() else {}
+    runs[test_name] = {"seed": stats.seed, "examples": stats.examples, "steps": stats.steps,
+                       "seconds": seconds}  # fmt: skip
+    path.write_text(json.dumps(runs, indent=2))
+    return line
+
+
+def _pick(items: list, index: int):
+    return items[index % len(items)] if items else None
+
+
+class Trial:
+    """One example: the study, the people, what staff changed, and what was delivered."""
+
+    def __init__(self, world: TrialWorld):
+        self.world, self.app, self.clock, self.wire = world, world.app, world.clock, world.wire
+        self.db = self.app.extensions["p4p.sessionmaker"]()
+        self.staff, self.people, self.cohort_sites = build_study(self.app, self.db, self.clock())
+        self.actions: list[StaffAction] = []
+        self.deliveries = checks.Deliveries()
+        self.serial = 100
+        self.log: list[str] = []  # the steps so far, to replay a finding by hand
+        self.dose_changed = True  # whether a step since the last dose check could change it
+        self.progress_turn = 0  # whose progress page the next dose check reads
+
+    def close(self) -> None:
+        self.db.close()
+
+    def check(self, name: str, problems: list[str]) -> None:
+        if self.world.survey:
+            for problem in problems:
+                shape = f"{name}: " + re.sub(r"\d+", "#", problem.split(": ", 1)[-1])[:90]
+                self.world.findings.setdefault(
+                    shape, f"{name}: {problem}\n    after: " + "; ".join(self.log)
+                )
+            return
+        assert not problems, f"{name} rule broken:\n  " + "\n  ".join(problems[:12])
+
+    def fresh(self):
+        self.db.expire_all()
+        return self.db
+
+    def answered(self, response, *allowed) -> int:
+        """A page the app gave back: never a 500; a refusal is fine, a crash is not."""
+        crashed = response.status_code >= 500 or (allowed and response.status_code not in allowed)
+        page = response.get_data(as_text=True)[:1500]
+        self.check("answers", [f"{response.status_code} from {self.log[-1]}: {page}"] * crashed)
+        return response.status_code
+
+    def _staff_did(self, actor_id, entity, entity_id, what) -> None:
+        self.actions.append(StaffAction(actor_id, entity, entity_id, self.clock(), what))
+
+    # -- the scheduler, as its tick calls it -----------------------------------------------
+    def _tick_as(self, worker: str) -> None:
+        from flask import current_app
+
+        from p4p.db import session
+        from p4p.modules.curriculum.service import get_program
+        from p4p.modules.reminders.service import send_due
+        from p4p.modules.reminders.tasks import plan_now, senders
+
+        with self.app.app_context():
+            moment = self.clock()
+            plan_now(moment)
+            send_due(session, get_program(), moment, senders(), worker, current_app.config)
+
+    def advance(self, hours: int) -> None:
+        self.dose_changed = True  # a meeting may have started: what counts moves with time
+        self.clock.advance(hours=hours)
+
+    def tick(self) -> None:
+        self.wire.run += 1
+        self._tick_as("sim-1")
+
+    def _in_thread(self, worker: str, errors: list, start: threading.Barrier | None = None):
+        def run():
+            try:
+                if start:
+                    start.wait(10)
+                self._tick_as(worker)
+            except Exception as error:  # noqa: BLE001 - raised again in the main thread
+                errors.append(error)
+
+        thread = threading.Thread(target=run, daemon=True)
+        thread.start()
+        return thread
+
+    def two_ticks_at_once(self) -> None:
+        self.wire.run += 1
+        errors, start = [], threading.Barrier(2)
+        for thread in [self._in_thread(f"sim-{n}", errors, start) for n in (1, 2)]:
+            thread.join(60)
+        self.check("senders", [repr(e) for e in errors])
+
+    def slow_tick_overtaken(self) -> None:
+        """A slow provider: a batch outlasts the lease, and a second sender starts meanwhile."""
+        self.wire.run += 1
+        lease = int(self.app.config["REMINDER_LEASE_MINUTES"])
+        self.wire.slow, self.wire.hold_after = True, self.clock() + timedelta(minutes=lease + 1)
+        errors = []
+        first = self._in_thread("sim-slow", errors)
+        deadline = wallclock.monotonic() + 30
+        while first.is_alive() and not self.wire.held.is_set() and wallclock.monotonic() < deadline:
+            wallclock.sleep(0.005)
+        self.wire.slow = False
+        if self.wire.held.is_set():
+            try:
+                self._tick_as("sim-2")
+            finally:
+                self.wire.released.set()
+        first.join(60)
+        self.wire.reset_hold()
+        self.check("senders", [repr(e) for e in errors])
+
+    # -- staff -----------------------------------------------------------------------------
+    def _meetings(self, site: str | None = None) -> list[Meeting]:
+        ids = [c for c, s in self.cohort_sites.items() if site is None or s == site]
+        query = select(Meeting).where(Meeting.cohort_id.in_(ids)).order_by(Meeting.id)
+        return list(self.fresh().scalars(query))
+
+    def _staff_member(self, meeting: Meeting, boss: bool):
+        if boss:
+            return self.staff.coordinator_id, self.staff.coordinator
+        return self.staff.facilitators[self.cohort_sites[meeting.cohort_id]]
+
+    def save_sheet(self, which: int, marks: list, everyone: bool, boss: bool) -> None:
+        self.dose_changed = True
+        meeting = _pick(self._meetings(), which)
+        actor_id, client = self._staff_member(meeting, boss)
+        page = client.get(f"/staff/meetings/{meeting.id}/attendance")
+        if self.answered(page) != 200:
+            return
+        data = dict(re.findall(r'name="(version-\d+)" value="(\d+)"', page.get_data(as_text=True)))
+        ids = [int(name.split("-")[1]) for name in data]
+        for pid, status in zip(ids, marks, strict=False):
+            data[f"status-{pid}"] = status or ""
+        if everyone:
+            data["action"] = "all-present"
+        before = self._marks_of(meeting.id)
+        if self.answered(client.post(f"/staff/meetings/{meeting.id}/attendance", data=data)) != 302:
+            return
+        after = self._marks_of(meeting.id)
+        for pid in sorted(set(before) | set(after)):
+            if before.get(pid) != after.get(pid):
+                self._staff_did(actor_id, "participant", pid, f"attendance at meeting {meeting.id}")
+
+    def _marks_of(self, meeting_id: int) -> dict[int, tuple]:
+        rows = self.fresh().scalars(select(Attendance).where(Attendance.meeting_id == meeting_id))
+        return {a.participant_id: (a.status, a.mode, a.note) for a in rows}
+
+    def record_delivery(self, which: int, held: bool, boss: bool) -> None:
+        self.dose_changed = True
+        meeting = _pick(self._meetings(), which)
+        actor_id, client = self._staff_member(meeting, boss)
+        data = {"status": "held", "actual_minutes": "85"} if held else {"status": "cancelled"}
+        if self.answered(client.post(f"/staff/meetings/{meeting.id}/delivery", data=data)) == 302:
+            self._staff_did(actor_id, "meeting", meeting.id, f"delivery {data['status']}")
+
+    def move_meeting(self, which: int, days: int, hour: int) -> None:
+        self.dose_changed = True
+        meeting = _pick(self._meetings(), which)
+        local = meeting.starts_at.astimezone(ZoneInfo(meeting.cohort.site.timezone))
+        data = {"move-date": (local.date() + timedelta(days=days)).isoformat(),
+                "move-time": f"{hour:02d}:00", "move-reason": "The room is booked."}  # fmt: skip
+        response = self.staff.coordinator.post(f"/admin/meetings/{meeting.id}/move", data=data)
+        if self.answered(response) == 302:
+            self._staff_did(self.staff.coordinator_id, "meeting", meeting.id, "move")
+
+    def switch_mode(self, which: int) -> None:
+        meeting = _pick(self._meetings(), which)
+        mode = "in_person" if meeting.mode == "video" else "video"
+        data = {"mode-mode": mode, "mode-video_link": "https://video.example.org/p4p",
+                "mode-reason": "Snow on the roads."}  # fmt: skip
+        response = self.staff.coordinator.post(f"/admin/meetings/{meeting.id}/mode", data=data)
+        if self.answered(response) == 302:
+            self._staff_did(self.staff.coordinator_id, "meeting", meeting.id, f"mode {mode}")
+
+    def enrol_late(self, which: int, language: str, contact: int, phone_style: int) -> None:
+        self.dose_changed = True
+        cohort = self.fresh().get(Cohort, _pick(sorted(self.cohort_sites), which))
+        site = self.cohort_sites[cohort.id]
+        self.serial += 1
+        n = self.serial
+        local = f"{AREA_CODES[site]}5550{n % 1000:03d}"
+        styles = (f"{local[:3]}-{local[3:6]}-{local[6:]}", f"({local[:3]}) {local[3:6]}-{local[6:]}",
+                  f"+1 {local[:3]} {local[3:6]} {local[6:]}", local)  # fmt: skip
+        email = f"late{n}@sim.example.org" if contact % 3 != 2 else None
+        phone = _pick(list(styles), phone_style) if contact % 3 != 1 else None
+        data = {"study_id": f"SIM-{n}", "name": f"Lee{n} Late", "email": email or "",
+                "phone": phone or "", "language": language, "arm": cohort.arm,
+                "cohort_id": str(cohort.id)}  # fmt: skip
+        response = self.staff.coordinator.post("/admin/participants/new", data=data)
+        finished = max(m.starts_at for m in cohort.meetings) < self.clock()
+        if self.answered(response) != 302:
+            # Only a finished cohort may ask for confirmation; anyone else valid is enrolled.
+            errors = re.findall(
+                r'class="[^"]*error[^"]*"[^>]*>([^<]+)<', response.get_data(as_text=True)
+            )
+            self.check("enrolment", [f"enrolling {data} was refused: {errors}"] * (not finished))
+            return
+        participant_id = int(response.headers["Location"].rstrip("/").split("/")[-1])
+        self._staff_did(self.staff.coordinator_id, "participant", participant_id, "enrol")
+        participant = self.fresh().get(Participant, participant_id)
+        give_password(self.db, participant.user_id)
+        person = Person(participant_id, participant.user_id, participant.study_id, cohort.id, site,
+                        email, phone, [(self.clock(), language)])  # fmt: skip
+        person.client = login(self.app, email) if email else None
+        self.people.append(person)
+
+    def _enrolment_change(self, who: int, path: str, field: str, withdrawn: bool) -> None:
+        self.dose_changed = True
+        person = _pick(self.people, who)
+        data = {f"{field}-reason": "Asked by phone."}
+        url = f"/admin/participants/{person.participant_id}/{path}"
+        if self.answered(self.staff.coordinator.post(url, data=data)) == 302:
+            person.withdrawn = withdrawn
+            self._staff_did(self.staff.coordinator_id, "participant", person.participant_id, path)
+
+    def withdraw(self, who: int) -> None:
+        self._enrolment_change(who, "withdraw", "withdraw", True)
+
+    def bring_back(self, who: int) -> None:
+        self._enrolment_change(who, "return", "return", False)
+
+    # -- participants ----------------------------------------------------------------------
+    def _participant(self, who: int) -> Person | None:
+        return _pick([p for p in self.people if p.client is not None], who)
+
+    def log_practice(self, who: int, days_ago: int, minutes: int) -> None:
+        self.dose_changed = True
+        person = self._participant(who)
+        page = person.client.get("/practice")
+        if self.answered(page) != 200:
+            return
+        select_box = re.search(
+            r'name="practice_type".*?</select>', page.get_data(as_text=True), re.S
+        )
+        types = re.findall(r'<option value="([^"]+)"', select_box.group(0)) if select_box else []
+        zone = ZoneInfo(SITES[person.site])
+        day = (self.clock().astimezone(zone).date() - timedelta(days=days_ago)).isoformat()
+        data = {"practiced_on": day, "practice_type": types[0] if types else "x",
+                "minutes": str(minutes), "guided": "self"}  # fmt: skip
+        self.answered(person.client.post("/practice", data=data))
+
+    def mark_week(self, who: int, week: int, done: bool) -> None:
+        self.dose_changed = True
+        person = self._participant(who)
+        data = {"done": "1" if done else "0"}
+        self.answered(person.client.post(f"/weeks/{week}/done", data=data))
+
+    def set_reminders(self, who: int, language: str, email: bool, sms: bool) -> None:
+        person = self._participant(who)
+        kinds = ["meeting-eve", "meeting-soon", "week-open", "practice", "survey"]
+        data = {"language": language, "kinds_on": kinds, "quiet_start": "", "quiet_end": ""}
+        data.update({"email_on": "y"} if email else {})
+        data.update({"sms_on": "y"} if sms else {})
+        if self.answered(person.client.post("/preferences", data=data)) == 302:
+            person.languages.append((self.clock(), language))
+            person.email_on, person.sms_on = email, sms
+
+    def text_back(self, who: int, word: str) -> None:
+        person = _pick([p for p in self.people if p.phone], who)
+        data = {"From": person.e164, "Body": word, "To": "+15550009999"}
+        response = self.world.app.test_client().post(f"/sms/inbound/{INBOUND_TOKEN}", data=data)
+        self.answered(response, 200)
+        person.sms_on = word.upper() == "START"
+
+    # -- the invariants' checks --------------------------------------------------------------
+    def marks_problems(self) -> list[str]:
+        return checks.marks_only_for_meetings_that_happened(self.fresh(), self.clock())
+
+    def message_problems(self) -> list[str]:
+        staff = {"coordinator@sim.example.org": "en"}
+        staff.update({f"facilitator.{s.lower()}@sim.example.org": "en" for s in AREA_CODES})
+        return self.deliveries.problems(self.fresh(), self.wire, self.people, staff,
+                                        self.app.config)  # fmt: skip
+
+    def dose_problems(self) -> list[str]:
+        """Only after a step that could change marks, weeks done or what counts (time): the
+        rule is a function of those, and it held at the last check."""
+        if not self.dose_changed:
+            return []
+        self.dose_changed = False
+        readers = [p for p in self.people if p.client is not None]
+        self.progress_turn += 1
+        reader = _pick(readers, self.progress_turn)  # one progress page per check, in turn
+        return checks.dose_rows_agree(self.fresh(), self.staff.coordinator, [reader],
+                                      self.app.extensions["p4p.program"], self.clock())  # fmt: skip
+
+    def audit_problems(self) -> list[str]:
+        return checks.staff_changes_audited(self.fresh(), self.actions)
