@@ -215,83 +215,89 @@ def progress_attended(client) -> int:
     return int(found.group(1))
 
 
-def dose_rows_agree(db, coordinator, people: list[Person], program, now) -> list[str]:
+def _records(db, now) -> tuple[list[Participant], dict[int, list], dict[int, int]]:
+    """Everyone, their countable marks (attendance, meeting) and how many weeks they marked done."""
+    participants = list(db.scalars(select(Participant)))
+    by_id = {p.id: p for p in participants}
+    marks: dict[int, list] = {p.id: [] for p in participants}
+    for attendance, meeting in db.execute(
+        select(Attendance, Meeting).join(Meeting, Meeting.id == Attendance.meeting_id)
+    ).all():
+        if _counts(meeting, by_id[attendance.participant_id], now):
+            marks[attendance.participant_id].append((attendance, meeting))
+    done: dict[int, int] = {p.id: 0 for p in participants}
+    for participant_id in db.scalars(select(WeekProgress.participant_id)):
+        done[participant_id] += 1
+    return participants, marks, done
+
+
+def _export_problems(participant, attended, done, row, record, now) -> list[str]:
+    sid = participant.study_id
+    if row is None or record is None:
+        return [f"{sid} missing from the summary or REDCap export"]
+    problems = []
+    seen = {
+        "summary meetings_attended": (int(row["meetings_attended"]), attended),
+        "REDCap attended": (int(record["p4p_attended"]), attended),
+        "summary weeks_done": (int(row["weeks_done"]), done),
+        "REDCap weeks_done": (int(record["p4p_weeks_done"]), done),
+    }
+    problems += [
+        f"{sid}: {name} is {value}, the records say {want}"
+        for name, (value, want) in seen.items()
+        if value != want
+    ]
+    today = _local_date(now, participant.cohort.site.timezone).isoformat()
+    if row["last_activity"] and row["last_activity"] > today:
+        problems.append(f"{sid}: last_activity {row['last_activity']} is after today ({today})")
+    status = "withdrawn" if participant.withdrawn_at else "active"
+    if row["status"] != status:
+        problems.append(f"{sid}: summary status {row['status']}, the records say {status}")
+    return problems
+
+
+def dose_rows_agree(db, coordinator, readers: list[Person], program, now) -> list[str]:
     """Each person's marks and weeks done, as the database holds them, against the summary
-    export, the REDCap export, the reports' figures per arm and their own progress page."""
+    export, the REDCap export (totals and week by week), the reports' figures per arm and
+    (for `readers`) their own progress page."""
     from p4p.modules.reports.queries import Scope, visible_sites
     from p4p.modules.reports.summary import summary_report
 
     summary = _parse_csv(coordinator.get("/reports/attendance.csv?format=summary"))
     redcap = _parse_csv(coordinator.get("/reports/attendance.csv?format=redcap"))
-    problems, attended_by_arm = [], {}
-    for participant in db.scalars(select(Participant)):
-        marks = db.execute(
-            select(Attendance, Meeting)
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(Attendance.participant_id == participant.id)
-        ).all()
-        counted = [(a, m) for a, m in marks if _counts(m, participant, now)]
-        attended = sum(1 for a, _m in counted if a.status in ATTENDED)
-        done = len(
-            db.scalars(
-                select(WeekProgress).where(WeekProgress.participant_id == participant.id)
-            ).all()
-        )
-        attended_by_arm[participant.arm] = attended_by_arm.get(participant.arm, 0) + attended
-        sid, row, record = participant.study_id, summary.get(participant.study_id), None
+    participants, marks, done = _records(db, now)
+    attended = {
+        pid: sum(1 for a, _m in rows if a.status in ATTENDED) for pid, rows in marks.items()
+    }
+    problems, by_arm = [], {}
+    for participant in participants:
+        pid, sid = participant.id, participant.study_id
+        by_arm[participant.arm] = by_arm.get(participant.arm, 0) + attended[pid]
         record = redcap.get(sid)
-        if row is None or record is None:
-            problems.append(f"{sid} missing from the summary or REDCap export")
-            continue
-        seen = {
-            "summary meetings_attended": int(row["meetings_attended"]),
-            "REDCap attended": int(record["p4p_attended"]),
-            "summary weeks_done": int(row["weeks_done"]),
-            "REDCap weeks_done": int(record["p4p_weeks_done"]),
-        }
-        for name, value in seen.items():
-            want = done if "weeks_done" in name else attended
-            if value != want:
-                problems.append(f"{sid}: {name} is {value}, the records say {want}")
-        for attendance, meeting in counted:
+        problems += _export_problems(
+            participant, attended[pid], done[pid], summary.get(sid), record, now
+        )
+        for attendance, meeting in marks[pid] if record else ():
             code = record.get(f"p4p_w{meeting.week}_status")
             if code != str(ATTENDANCE_CODES.get(attendance.status, NOT_MARKED)):
                 problems.append(
                     f"{sid}: REDCap week {meeting.week} is {code!r}, marked {attendance.status}"
                 )
-        last = row["last_activity"]
-        today = _local_date(now, participant.cohort.site.timezone)
-        if last and last > today.isoformat():
-            problems.append(f"{sid}: last_activity {last} is after today ({today})")
-        status = "withdrawn" if participant.withdrawn_at else "active"
-        if row["status"] != status:
-            problems.append(f"{sid}: summary status {row['status']}, the records say {status}")
-    sites = tuple(visible_sites(db, None))
-    report = summary_report(db, Scope(None, sites), program, now, 6)
+    report = summary_report(db, Scope(None, tuple(visible_sites(db, None))), program, now, 6)
     for figures in report.arms:
-        key = figures.key
         total = sum(k * n for k, n in figures.attended.items())
-        if total != attended_by_arm.get(key, 0):
+        if total != by_arm.get(figures.key, 0):
             problems.append(
-                f"report: {key} meetings attended {total}, records say {attended_by_arm.get(key, 0)}"
+                f"report: {figures.key} meetings attended {total}, "
+                f"the records say {by_arm.get(figures.key, 0)}"
             )
-    for person in people:
-        if person.client is not None:
-            shown = progress_attended(person.client)
-            participant = db.get(Participant, person.participant_id)
-            want = sum(
-                1
-                for a, m in db.execute(
-                    select(Attendance, Meeting)
-                    .join(Meeting, Meeting.id == Attendance.meeting_id)
-                    .where(Attendance.participant_id == participant.id)
-                ).all()
-                if a.status in ATTENDED and _counts(m, participant, now)
+    for person in readers:
+        shown = progress_attended(person.client)
+        if shown != attended.get(person.participant_id):
+            problems.append(
+                f"{person.study_id}: progress page says {shown} attended, "
+                f"the records say {attended.get(person.participant_id)}"
             )
-            if shown != want:
-                problems.append(
-                    f"{person.study_id}: progress page says {shown} attended, records {want}"
-                )
     return problems
 
 

@@ -143,9 +143,13 @@ class Trial:
 
     def answered(self, response, *allowed) -> int:
         """A page the app gave back: never a 500; a refusal is fine, a crash is not."""
-        crashed = response.status_code >= 500 or (allowed and response.status_code not in allowed)
+        crashed = response.status_code >= 500 or bool(
+            allowed and response.status_code not in allowed
+        )
         page = response.get_data(as_text=True)[:1500]
-        self.check("answers", [f"{response.status_code} from {self.log[-1]}: {page}"] * crashed)
+        self.check(
+            "answers", [f"{response.status_code} from {self.log[-1]}: {page}"] * int(crashed)
+        )
         return response.status_code
 
     def _staff_did(self, actor_id, entity, entity_id, what) -> None:
@@ -166,8 +170,14 @@ class Trial:
             send_due(session, get_program(), moment, senders(), worker, current_app.config)
 
     def advance(self, hours: int) -> None:
-        self.dose_changed = True  # a meeting may have started: what counts moves with time
+        """Time passes. What counts changes only if a meeting with marks starts meanwhile (a
+        later "today" can only end a last_activity-in-the-future problem, not start one)."""
+        before = self.clock()
         self.clock.advance(hours=hours)
+        started = select(Attendance.id).join(Meeting, Meeting.id == Attendance.meeting_id)
+        started = started.where(Meeting.starts_at > before, Meeting.starts_at <= self.clock())
+        if self.fresh().scalar(started.limit(1)) is not None:
+            self.dose_changed = True
 
     def tick(self) -> None:
         self.wire.run += 1
@@ -282,7 +292,7 @@ class Trial:
         site = self.cohort_sites[cohort.id]
         self.serial += 1
         n = self.serial
-        local = f"{AREA_CODES[site]}5550{n % 1000:03d}"
+        local = f"{AREA_CODES[site]}55502{n % 100:02d}"  # 555-01xx are the first people's
         styles = (f"{local[:3]}-{local[3:6]}-{local[6:]}", f"({local[:3]}) {local[3:6]}-{local[6:]}",
                   f"+1 {local[:3]} {local[3:6]} {local[6:]}", local)  # fmt: skip
         email = f"late{n}@sim.example.org" if contact % 3 != 2 else None
