@@ -5,7 +5,7 @@ what was delivered, not from a second implementation of the app."""
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from simulation import Delivered, Person, StaffAction, digits
@@ -165,7 +165,7 @@ def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, confi
     participant = db.get(Participant, payload["participant_id"])
     if reminder.kind == "survey":
         return _survey_too_early_or_late(db, participant, payload["months"], at, what, config)
-    since, until = payload.get("since"), payload.get("until")
+    since, until = (date.fromisoformat(payload[k]) for k in ("since", "until"))
     practiced = db.scalar(
         select(PracticeLog.id).where(
             PracticeLog.participant_id == participant.id,

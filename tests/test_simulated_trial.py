@@ -31,7 +31,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from simulation_trial import ARTIFACTS, TrialWorld, record_run
 
+# The fixed run is the thorough one; the rotating run adds a new stretch of trial every day.
 EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "25"))
+ROTATING_EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "12"))
 STEPS = int(os.environ.get("P4P_SIM_STEPS", "30"))
 SURVEY = os.environ.get("P4P_SIM_SURVEY") == "1"
 FIXED_SEED = 20270314  # the US change to daylight time, inside the simulated weeks
@@ -175,13 +177,13 @@ class SimulatedTrial(RuleBasedStateMachine):
         self.trial.check("audit", self.trial.audit_problems())
 
 
-def _run(world, run_seed: int, request) -> None:
+def _run(world, run_seed: int, request, examples: int = EXAMPLES) -> None:
     SimulatedTrial.world = world
     factory = seed(run_seed)(lambda: SimulatedTrial())
     report = request.config.pluginmanager.get_plugin("terminalreporter")
     world.stats.start(run_seed)
     try:
-        run_state_machine_as_test(factory, settings=SETTINGS)
+        run_state_machine_as_test(factory, settings=settings(SETTINGS, max_examples=examples))
     finally:
         line = record_run(world, request.node.name)
         if report:
@@ -209,4 +211,4 @@ def test_simulated_trial_fixed_seed(world, request):
 def test_simulated_trial_rotating_seed(world, request):
     rotating = int(os.environ.get("P4P_SIM_SEED") or date.today().strftime("%Y%m%d"))
     print(f"simulated trial seed {rotating} (replay: P4P_SIM_SEED={rotating})")
-    _run(world, rotating, request)
+    _run(world, rotating, request, ROTATING_EXAMPLES)
