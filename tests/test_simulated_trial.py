@@ -18,7 +18,9 @@ Invariants, checked after every step:
 A refusal (4xx with a message) is an outcome the model accepts; a 500 never is.
 P4P_SIM_SEED replays a rotating run (the seed is printed); P4P_SIM_EXAMPLES and P4P_SIM_STEPS
 change its size. P4P_SIM_SURVEY=1 (for finding bugs, not for CI) goes on after a broken rule and
-fails at the end with every distinct one, each with the steps that first led to it. The counts run land in test-artifacts/simulated-trial-<database>.json.
+fails at the end with every distinct one, each with the steps that first led to it (also in
+test-artifacts/). The counts of examples and steps run land in
+test-artifacts/simulated-trial-<database>.json and in the terminal.
 """
 
 import functools
@@ -29,7 +31,7 @@ import pytest
 from hypothesis import HealthCheck, Phase, seed, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
-from simulation_trial import ARTIFACTS, TrialWorld, record_run
+from simulation_world import ARTIFACTS, TrialWorld, record_run
 
 # The fixed run is the thorough one; the rotating run adds a new stretch of trial every day.
 EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "25"))
