@@ -59,7 +59,8 @@ def upgrade() -> None:
             # One row at a time through Core: the ORM's page-cache hook is not involved here.
             connection.execute(users.update().where(users.c.id == user_id).values(phone=e164))
             converted += 1
-    log.warning("%d phone numbers converted to E.164 (region %s)", converted, region)
+    if converted:
+        log.warning("%d phone number(s) converted to E.164 (region %s)", converted, region)
     if unreadable:
         names = ", ".join(f"user {user_id}" for user_id in unreadable)
         log.warning(
