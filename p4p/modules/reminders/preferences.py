@@ -95,8 +95,9 @@ def handle_sms_reply(db: Session, phone: str, body: str, now: datetime) -> int:
     word = body.strip().split()[0].upper() if body.strip() else ""
     if word not in STOP_WORDS | START_WORDS:
         return 0
-    # The provider sends E.164; a number stored before migration 0005 that it could not read
-    # still matches as it is.
+    # Phones are stored in E.164 and providers send it, but the posted number is read the same
+    # way too ("+1 (213) 555-0123" from a test console); one that cannot be read is matched as
+    # written, as are the few stored numbers migration 0005 could not read.
     numbers = {phone.strip(), e164_or_none(phone) or phone.strip()}
     users = db.scalars(select(User).where(User.phone.in_(numbers)).order_by(User.id)).all()
     for user in users:
