@@ -51,6 +51,7 @@ DEFAULTS = {
     "COMPLETER_MIN_DOSE": 6,  # meetings attended, make-ups included, to count as a completer
     "REDCAP_EVENT_NAME": "program_arm_1",  # the redcap_event_name column of the REDCap export
     "REDCAP_FIELD_PREFIX": "p4p_",  # starts every REDCap variable name but record_id
+    "PHONE_REGION": "US",  # the country of a phone number typed without its country code
     "DEFAULT_LANGUAGE": "en",
     "LANGUAGES": ["en", "es"],
     "PAGE_CACHE_SIZE": 2000,  # rendered participant home pages kept per process (0: none)
