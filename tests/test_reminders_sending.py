@@ -206,3 +206,36 @@ def test_an_sms_provider_error_is_retried(app, factory, db):
         result = send_at(app, WEEK4_EVE)
     sms = [r for r in reminders(db, kind="meeting-eve") if r.channel == "sms"][0]
     assert sms.status == "planned" and "503" in sms.last_error and result.retried >= 1
+
+
+def test_a_sender_whose_lease_was_taken_back_neither_sends_nor_records(app, factory, db):
+    from p4p.db import get_session
+    from p4p.modules.reminders.sending import RunClock, SendResult, deliver
+    from p4p.modules.reminders.tasks import senders
+
+    enrolled(factory, db)
+    plan_at(app, WEEK4_EVE - timedelta(hours=1))
+    with app.app_context():
+        (slow,) = claim_due(get_session(), WEEK4_EVE, "slow-worker")
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        taken = send_at(app, WEEK4_EVE + timedelta(minutes=11), worker="fast-worker")
+        late = SendResult()
+        with app.app_context():  # the slow sender gets round to its claim at last
+            deliver(
+                get_session(),
+                slow,
+                "slow-worker",
+                RunClock(WEEK4_EVE + timedelta(minutes=12)),
+                senders(),
+                app.extensions["p4p.program"],
+                app.config,
+                late,
+            )
+    assert taken.reclaimed == 1
+    assert (late.lost, late.sent, late.lines) == (1, 0, [late.lines[0]])
+    assert late.lines[0].startswith("lost claim on ")
+    keys = [r.key for r in reminders(db, status="sent")]
+    assert len(smtp.messages) == len(keys)  # the reclaimed one went once, by the fast sender
+    (row,) = [r for r in reminders(db) if r.id == slow]
+    assert row.status == "sent" and row.claimed_by.startswith("fast-worker#")
