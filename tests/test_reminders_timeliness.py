@@ -122,3 +122,15 @@ def test_a_reminder_for_a_cancelled_meeting_is_expired_not_sent(app, factory, db
     assert [m for m in smtp.messages if "meets" in m["Subject"]] == []
     eve = reminders(db, kind="meeting-eve")
     assert [(r.status, r.last_error) for r in eve] == [("expired", "meeting cancelled")]
+
+
+def test_someone_enrolled_after_a_move_is_not_told_that_it_moved(app, factory, db):
+    participant = enrolled(factory, db)
+    moved_at = WEEK4_EVE + timedelta(hours=2)
+    _move(app, db, factory, _week4(participant), WEEK4_START - timedelta(hours=1), moved_at)
+    newcomer = factory.participant(participant.cohort)
+    newcomer.enrolled_at = moved_at + timedelta(minutes=10)
+    db.commit()
+    plan_at(app, moved_at + timedelta(minutes=20))
+    told = {r.user_id for r in reminders(db, kind="meeting-moved")}
+    assert told == {participant.user_id}

@@ -42,6 +42,11 @@ def default_quiet_hours(config) -> tuple[time | None, time | None]:
     return time.fromisoformat(start), time.fromisoformat(end)
 
 
+def _moved_while_enrolled(moved_at: datetime | None, participant) -> datetime | None:
+    """Only someone who could have known the old time is told that it moved."""
+    return moved_at if moved_at and participant.enrolled_at < moved_at else None
+
+
 def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
     """Every reminder the schedule and preferences call for (before the time window is applied)."""
     planned: list[rules.Planned] = []
@@ -56,7 +61,7 @@ def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
                 meeting.week,
                 meeting.starts_at,
                 settings,
-                moved_at=data.moved_at.get(meeting.id),
+                moved_at=_moved_while_enrolled(data.moved_at.get(meeting.id), participant),
             )
             if meeting.week in arm_weeks:
                 planned += rules.week_open_reminders(
