@@ -40,7 +40,7 @@ DEFAULTS = {
     "REMINDER_PRACTICE_HOUR": 18,
     "REMINDER_DIGEST_HOURS": 3,
     "REMINDER_HORIZON_HOURS": 48,
-    "REMINDER_LEASE_MINUTES": 10,
+    "REMINDER_LEASE_MINUTES": 10.0,  # a float, so a test can lease for seconds
     "REMINDER_MAX_ATTEMPTS": 6,
     "QUIET_HOURS_START": "21:00",
     "QUIET_HOURS_END": "08:00",
@@ -67,6 +67,8 @@ def _coerce(raw: str, default):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list):
         return [
             type(default[0])(part.strip()) if default else part.strip()
