@@ -3,6 +3,7 @@
 from alembic import context
 
 from p4p.db import Base, make_engine
+from p4p.migrate import migration_transaction
 from p4p.models import import_all_models
 
 import_all_models()
@@ -22,8 +23,10 @@ def run_migrations(conn) -> None:
 
 
 if connection is not None:
-    run_migrations(connection)
+    run_migrations(connection)  # p4p.migrate opened it, with foreign keys off on SQLite
 else:
+    # Plain `alembic` without the app: the same safeguards as p4p.migrate (SQLite's foreign
+    # keys off during table rebuilds and checked after, one transaction for the command).
     engine = make_engine(config.get_main_option("sqlalchemy.url"))
-    with engine.connect() as conn:
+    with engine.connect() as conn, migration_transaction(conn):
         run_migrations(conn)

@@ -36,7 +36,7 @@ def _default_instance_path() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from p4p import access, db, i18n, page_cache, security
+    from p4p import access, db, i18n, page_cache, phones, security
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
@@ -49,6 +49,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
+    phones.init_app(app)
     page_cache.init_app(app)
     changes.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)

@@ -22,15 +22,27 @@ curriculum_cli = AppGroup("curriculum", help="Check the program content.")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision):
     """Create the database or bring it up to the latest schema; data is kept."""
-    migrate.upgrade(revision)
+    try:
+        migrate.upgrade(revision)
+    except migrate.MigrationRefused as refused:
+        raise click.ClickException(str(refused)) from refused
     click.echo(f"database at revision {migrate.current_revision()}")
 
 
 @db_cli.command("downgrade")
 @click.argument("revision")
-def db_downgrade(revision):
-    """Step the schema back to REVISION (e.g. -1, or base)."""
-    migrate.downgrade(revision)
+@click.option(
+    "-x",
+    "x_arguments",
+    multiple=True,
+    help="An Alembic x-argument, e.g. -x allow-consent-loss=yes (needed below 0003).",
+)
+def db_downgrade(revision, x_arguments):
+    """Step the schema back to REVISION (e.g. -1, or base); refused if it would lose consent."""
+    try:
+        migrate.downgrade(revision, x_arguments=list(x_arguments))
+    except migrate.MigrationRefused as refused:
+        raise click.ClickException(str(refused)) from refused
     click.echo(f"database at revision {migrate.current_revision()}")
 
 

@@ -40,7 +40,7 @@ DEFAULTS = {
     "REMINDER_PRACTICE_HOUR": 18,
     "REMINDER_DIGEST_HOURS": 3,
     "REMINDER_HORIZON_HOURS": 48,
-    "REMINDER_LEASE_MINUTES": 10,
+    "REMINDER_LEASE_MINUTES": 10.0,  # a float, so a test can lease for seconds
     "REMINDER_MAX_ATTEMPTS": 6,
     "QUIET_HOURS_START": "21:00",
     "QUIET_HOURS_END": "08:00",
@@ -51,6 +51,7 @@ DEFAULTS = {
     "COMPLETER_MIN_DOSE": 6,  # meetings attended, make-ups included, to count as a completer
     "REDCAP_EVENT_NAME": "program_arm_1",  # the redcap_event_name column of the REDCap export
     "REDCAP_FIELD_PREFIX": "p4p_",  # starts every REDCap variable name but record_id
+    "PHONE_REGION": "US",  # the country of a phone number typed without its country code
     "DEFAULT_LANGUAGE": "en",
     "LANGUAGES": ["en", "es"],
     "PAGE_CACHE_SIZE": 2000,  # rendered participant home pages kept per process (0: none)
@@ -66,6 +67,8 @@ def _coerce(raw: str, default):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
         return int(raw)
+    if isinstance(default, float):
+        return float(raw)
     if isinstance(default, list):
         return [
             type(default[0])(part.strip()) if default else part.strip()

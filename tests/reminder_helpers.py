@@ -33,7 +33,7 @@ def plan_at(app, moment):
 
 def send_at(app, moment, worker="test-worker"):
     from p4p.db import get_session
-    from p4p.modules.reminders.service import send_due
+    from p4p.modules.reminders.sending import send_due
     from p4p.modules.reminders.tasks import senders
 
     with app.app_context():

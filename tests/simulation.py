@@ -91,7 +91,7 @@ class _SmtpInbox:
 
 
 def smtp_server(wire: Wire) -> SmtpServer:
-    return SmtpServer(_SmtpInbox(wire))
+    return SmtpServer(inbox=_SmtpInbox(wire))
 
 
 class SmsApi:

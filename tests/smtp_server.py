@@ -1,5 +1,6 @@
-"""A real SMTP server on localhost (aiosmtpd) that keeps what it receives."""
+"""A real SMTP server on localhost (aiosmtpd) that keeps what it receives, optionally slowly."""
 
+import asyncio
 import socket
 from email import message_from_bytes, policy
 
@@ -7,10 +8,12 @@ from aiosmtpd.controller import Controller
 
 
 class _Inbox:
-    def __init__(self):
-        self.messages = []
+    def __init__(self, delay: float = 0.0):
+        self.messages, self.delay = [], delay
 
     async def handle_DATA(self, _server, _session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow server: the sender waits for the 250
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -22,9 +25,9 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self, inbox=None):
+    def __init__(self, delay: float = 0.0, inbox=None):
         # Another inbox (a handler with handle_DATA) can be given, e.g. to note when mail came.
-        self.inbox = inbox or _Inbox()
+        self.inbox = inbox or _Inbox(delay)
         self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

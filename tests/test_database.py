@@ -1,11 +1,11 @@
 """The database: SQLite settings, migrations that keep data, UTC storage, DST-safe schedules."""
 
-import os
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from migration_helpers import migration_app
+from sqlalchemy import func, select, text
 
 from p4p import create_app, migrate
 from p4p.db import make_engine
@@ -20,23 +20,8 @@ def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
 
 
-def _migration_app(tmp_path, app_config):
-    """An app on a database of its own, so migrations can run down and up."""
-    url = os.environ.get("P4P_TEST_DATABASE_URL")
-    if url and url.startswith("postgresql"):
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text("DROP DATABASE IF EXISTS p4p_migrations"))
-            connection.execute(text("CREATE DATABASE p4p_migrations"))
-        admin.dispose()
-        target = url.rsplit("/", 1)[0] + "/p4p_migrations"
-    else:
-        target = f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-    return create_app({**app_config, "DATABASE_URL": target})
-
-
 def test_upgrade_downgrade_upgrade_keeps_every_row(app_config, tmp_path):
-    app = _migration_app(tmp_path, app_config)
+    app = migration_app(tmp_path, app_config)
     from p4p.db import get_session
     from p4p.modules.auth.models import User
 

@@ -35,7 +35,7 @@ def test_enrolling_creates_an_account_without_password_and_one_audit_event(
     assert (user.role, user.email, user.phone, user.language, user.password_hash) == (
         "participant",
         "rosa@example.org",
-        "312-555-0142",
+        "+13125550142",  # typed 312-555-0142: stored in E.164
         "es",
         None,
     )
@@ -75,7 +75,7 @@ def test_an_email_or_a_phone_is_enough(db, cohort, coordinator, changes):
         ({"email": "rosa@"}, "email", "like name@example.org"),
         ({"email": "TAKEN@example.org"}, "email", "Another account has this email."),
         ({"email": "", "phone": ""}, "email", "Give an email or a phone number"),
-        ({"phone": "call after 5"}, "phone", "7 to 15 digits"),
+        ({"phone": "call after 5"}, "phone", "Enter a valid phone number"),
         ({"language": "fr"}, "language", "Not a valid choice"),
         ({"language": ""}, "language", "Choose a language."),
         ({"arm": "usual_care"}, "arm", "Not a valid choice"),

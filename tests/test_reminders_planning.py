@@ -18,7 +18,7 @@ def test_planning_twice_inserts_each_reminder_once(app, factory, db):
     assert plan_at(app, NOON_15TH).inserted == 0
     eve = reminders(db, kind="meeting-eve")
     assert [r.due_at for r in eve] == [WEEK4_EVE]
-    assert eve[0].expires_at == WEEK4_START
+    assert eve[0].expires_at == datetime(2026, 3, 16, 5, 0, tzinfo=UTC)  # midnight on the day
     assert eve[0].key.endswith(f":u{participant.user_id}:email")
 
 

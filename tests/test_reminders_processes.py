@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -79,6 +80,33 @@ def test_two_send_processes_at_once_deliver_each_reminder_once(app, factory, db,
         line for out, _err in outputs for line in out.splitlines() if line.startswith("sent survey")
     ]
     assert len(sent_lines) == 40
+    assert {r.status for r in reminders(db)} == {"sent"}
+
+
+def _wait_for(condition, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_a_slow_smtp_server_and_a_short_lease_still_deliver_each_reminder_once(
+    app, factory, db, tmp_path
+):
+    """A sender slower than its lease must not let a second sender send the same rows again."""
+    emails = _many_due_reminders(factory, db, 8, datetime.now(UTC) - timedelta(minutes=1))
+    with SmtpServer(delay=1.0) as smtp:  # one second per message
+        env = _environment(app, smtp, tmp_path)
+        env["P4P_REMINDER_LEASE_MINUTES"] = "0.05"  # a 3-second lease, shorter than all 8 sends
+        command = _flask("reminders", "send")  # the real clock, so leases do run out
+        popen = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        first = subprocess.Popen(command, **popen)
+        _wait_for(lambda: smtp.messages, timeout=60)
+        time.sleep(3.5)  # whatever the first sender claimed at its start is older than the lease
+        second = subprocess.Popen(command, **popen)
+        outputs = [p.communicate(timeout=120) for p in (first, second)]
+    assert [p.returncode for p in (first, second)] == [0, 0], outputs
+    assert Counter(m["To"] for m in smtp.messages) == Counter(emails), outputs  # each once
     assert {r.status for r in reminders(db)} == {"sent"}
 
 

@@ -15,7 +15,7 @@ from reminder_helpers import (
 )
 from smtp_server import SmtpServer, free_port
 
-from p4p.modules.reminders.service import claim_due
+from p4p.modules.reminders.sending import claim_due
 
 
 def _eve_mails(smtp):
@@ -51,16 +51,26 @@ def test_a_reminder_whose_moment_passed_is_expired_not_sent_late(app, factory, d
     assert result.expired >= 1
 
 
-def test_server_off_for_a_day_sends_what_is_still_in_its_window_once(app, factory, db):
+def test_server_off_for_the_evening_sends_the_eve_reminder_late_but_once(app, factory, db):
+    enrolled(factory, db)
+    plan_at(app, WEEK4_EVE - timedelta(days=1))
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        send_at(app, WEEK4_EVE + timedelta(hours=3))  # back on at 21:00: still "tomorrow"
+        send_at(app, WEEK4_EVE + timedelta(hours=4))
+    assert len(_eve_mails(smtp)) == 1
+    statuses = {r.kind: r.status for r in reminders(db)}
+    assert statuses["meeting-eve"] == "sent"
+
+
+def test_server_off_overnight_expires_the_eve_reminder_on_the_meeting_day(app, factory, db):
     enrolled(factory, db)
     plan_at(app, WEEK4_EVE - timedelta(days=1))
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
         send_at(app, WEEK4_START - timedelta(hours=4))  # back on the morning of the meeting
-        send_at(app, WEEK4_START - timedelta(hours=3))
-    assert len(_eve_mails(smtp)) == 1  # the eve reminder is late but still before the meeting
-    statuses = {r.kind: r.status for r in reminders(db)}
-    assert statuses["meeting-eve"] == "sent"
+    assert _eve_mails(smtp) == []  # "meets tomorrow" would be wrong on the day itself
+    assert reminders(db, kind="meeting-eve")[0].status == "expired"
 
 
 def test_smtp_down_for_an_hour_retries_with_backoff_and_loses_nothing(app, factory, db):
@@ -128,7 +138,7 @@ def test_a_process_killed_between_claim_and_send_is_retried_once_and_logged(
     with app.app_context():
         from p4p.db import get_session
 
-        claimed = claim_due(get_session(), WEEK4_EVE, "worker-that-dies")
+        claimed = claim_due(get_session(), WEEK4_EVE, "worker-that-dies", limit=10)
     assert claimed  # claimed and committed, then the process died before sending
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
@@ -196,3 +206,36 @@ def test_an_sms_provider_error_is_retried(app, factory, db):
         result = send_at(app, WEEK4_EVE)
     sms = [r for r in reminders(db, kind="meeting-eve") if r.channel == "sms"][0]
     assert sms.status == "planned" and "503" in sms.last_error and result.retried >= 1
+
+
+def test_a_sender_whose_lease_was_taken_back_neither_sends_nor_records(app, factory, db):
+    from p4p.db import get_session
+    from p4p.modules.reminders.sending import RunClock, SendResult, deliver
+    from p4p.modules.reminders.tasks import senders
+
+    enrolled(factory, db)
+    plan_at(app, WEEK4_EVE - timedelta(hours=1))
+    with app.app_context():
+        (slow,) = claim_due(get_session(), WEEK4_EVE, "slow-worker")
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        taken = send_at(app, WEEK4_EVE + timedelta(minutes=11), worker="fast-worker")
+        late = SendResult()
+        with app.app_context():  # the slow sender gets round to its claim at last
+            deliver(
+                get_session(),
+                slow,
+                "slow-worker",
+                RunClock(WEEK4_EVE + timedelta(minutes=12)),
+                senders(),
+                app.extensions["p4p.program"],
+                app.config,
+                late,
+            )
+    assert taken.reclaimed == 1
+    assert (late.lost, late.sent, late.lines) == (1, 0, [late.lines[0]])
+    assert late.lines[0].startswith("lost claim on ")
+    keys = [r.key for r in reminders(db, status="sent")]
+    assert len(smtp.messages) == len(keys)  # the reclaimed one went once, by the fast sender
+    (row,) = [r for r in reminders(db) if r.id == slow]
+    assert row.status == "sent" and row.claimed_by.startswith("fast-worker#")

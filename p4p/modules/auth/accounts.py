@@ -1,10 +1,9 @@
 """Accounts the study team manages: contact details, invite links, deactivation.
 
 Facilitator accounts and participant enrolment both use these, so an email is judged the
-same way on a form and in a roster file.
+same way on a form and in a roster file (a phone too: its rule is in p4p.phones).
 """
 
-import re
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -21,10 +20,9 @@ from p4p.modules.auth.service import (
     normalise_email,
     send_link_email,
 )
+from p4p.phones import PHONE_MAX, phone_problem  # noqa: F401 - the forms import them from here
 
 EMAIL_MAX = 254
-PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 ().-]{5,30}$")
-PHONE_MAX = 32
 
 
 def email_problem(email: str) -> str | None:
@@ -36,14 +34,6 @@ def email_problem(email: str) -> str | None:
         validate_email(email, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return _l("Enter an email address like name@example.org.")
-    return None
-
-
-def phone_problem(phone: str) -> str | None:
-    """Why a phone number cannot be used, or None (7 to 15 digits, as in E.164)."""
-    digits = sum(character.isdigit() for character in phone)
-    if len(phone) > PHONE_MAX or not PHONE_PATTERN.match(phone) or not 7 <= digits <= 15:
-        return _l("Enter a phone number of 7 to 15 digits, like 312-555-0142 or +1 312 555 0142.")
     return None
 
 

@@ -6,7 +6,7 @@ and each change is audited in its own transaction with the old and new values.
 """
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -28,6 +28,7 @@ from p4p.modules.auth.service import new_user
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
+from p4p.phones import to_e164
 from p4p.problems import Problems, raise_if_any
 
 STUDY_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,39}$")
@@ -106,6 +107,7 @@ def add_participant(
     db: Session, enrolment: Enrolment, cohort: Cohort, *, actor_id: int, now: datetime, source: str
 ) -> Participant:
     """Write one checked enrolment (account, participant, one audit event), not committed."""
+    enrolment = replace(enrolment, phone=to_e164(enrolment.phone))  # checked: details_problems
     user = new_user(
         db,
         email=enrolment.email,

@@ -17,6 +17,7 @@ from p4p.modules.auth.accounts import email_in_use
 from p4p.modules.auth.models import Role, User
 from p4p.modules.auth.service import new_user
 from p4p.modules.sites.models import FacilitatorSite, Site
+from p4p.phones import to_e164
 from p4p.problems import raise_if_any
 
 
@@ -42,6 +43,7 @@ def create_facilitator(
         problems["email"] = _l("Another account has this email.")
     site_ids = _known_site_ids(db, site_ids)
     raise_if_any(problems)
+    phone = to_e164(phone)  # checked by the form
     user = new_user(db, email=email, name=name, role=Role.FACILITATOR, now=now, phone=phone)
     db.add_all(FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in site_ids)
     record(
@@ -104,6 +106,7 @@ def update_facilitator_details(
 ) -> bool:
     """Correct a facilitator's name or phone; False (nothing written) when nothing changes.
     The email is their login and invite address, so it is not changed here."""
+    phone = to_e164(phone)  # checked by the form; stored E.164, so a retyped number is no change
     old, new = {"name": user.name, "phone": user.phone}, {"name": name.strip(), "phone": phone}
     if old == new:
         return False

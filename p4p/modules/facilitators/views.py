@@ -20,6 +20,7 @@ from p4p.modules.auth.models import Role
 from p4p.modules.facilitators import service
 from p4p.modules.facilitators.forms import DetailsForm, FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
+from p4p.phones import display_phone
 from p4p.problems import Problems, show_on_form
 
 bp = Blueprint("facilitators", __name__, url_prefix="/admin/facilitators")
@@ -111,11 +112,17 @@ def _facilitator_page(user, *, sites=None, details=None, status=200):
         "coordinator/facilitator.html",
         user=user,
         form=sites,
-        details=details or DetailsForm(formdata=None, prefix="details", obj=user),
+        details=details or _details_form(user),
         confirm=ConfirmForm(),
         invited_at=invites_sent_at(db, [user.id]).get(user.id),
         invite_refusal=invite_refusal(user),
     ), status
+
+
+def _details_form(user) -> DetailsForm:
+    form = DetailsForm(formdata=None, prefix="details", obj=user)
+    form.phone.data = display_phone(user.phone)  # typed the way it is shown, not in E.164
+    return form
 
 
 @bp.route("/<int:user_id>/deactivate", methods=["POST"])

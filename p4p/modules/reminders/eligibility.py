@@ -12,23 +12,17 @@ from p4p.modules.reminders.models import (
     ReminderKind,
     ReminderPreference,
     SurveyCompletion,
+    opt_out_kind,
 )
+from p4p.modules.reminders.timeliness import MEETING_KINDS, is_for_meeting_time
 from p4p.modules.sites.models import Meeting
-
-MEETING_KINDS = {
-    ReminderKind.MEETING_EVE,
-    ReminderKind.MEETING_SOON,
-    ReminderKind.WEEK_OPEN,
-    ReminderKind.DIGEST,
-}
 
 
 def _meeting_still_there(db: Session, reminder: Reminder) -> str | None:
     meeting = db.get(Meeting, reminder.payload.get("meeting_id"))
     if meeting is None or meeting.status == "cancelled":
         return "meeting cancelled"
-    target = reminder.key.split(":")[1]
-    if not target.endswith(f"@{int(meeting.starts_at.timestamp())}"):
+    if not is_for_meeting_time(reminder, meeting):
         return "meeting moved"
     return None
 
@@ -43,7 +37,7 @@ def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
         if reason:
             return reason
     preference = db.get(ReminderPreference, user.id)
-    if preference is not None and reminder.kind in (preference.kinds_off or []):
+    if preference is not None and opt_out_kind(reminder.kind) in (preference.kinds_off or []):
         return "opted out of this kind"
     if reminder.kind == ReminderKind.DIGEST:
         return None

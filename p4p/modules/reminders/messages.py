@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from p4p.messaging import Message
 from p4p.modules.participants.models import Participant
-from p4p.modules.reminders.models import Reminder, ReminderKind
+from p4p.modules.reminders.models import MEETING_MOVED, Reminder, ReminderKind, opt_out_kind
+from p4p.modules.reminders.timeliness import day_word
 from p4p.modules.sites.models import Meeting
 
 
@@ -40,8 +41,11 @@ def _absolute(endpoint: str, **values) -> str:
 
 
 def subject_for(kind: str, context: dict) -> str:
+    if kind == ReminderKind.MEETING_EVE and context.get("day") != "tomorrow":
+        return _("Your group meets soon")  # only if sent early: "tomorrow" would be untrue
     subjects = {
         ReminderKind.MEETING_EVE: _("Reminder: your group meets tomorrow"),
+        MEETING_MOVED: _("Your group meeting has moved"),
         ReminderKind.MEETING_SOON: _("Your group meets soon"),
         ReminderKind.WEEK_OPEN: _("Week %(n)d is open", n=context.get("week", 0)),
         ReminderKind.PRACTICE: _("A few minutes for your home practice"),
@@ -57,7 +61,9 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         "name": user.name.split()[0] if user.name else "",
         "kind": reminder.kind,
         "app_url": _absolute("home.index"),
-        "stop_url": _absolute("reminders.stop", token=stop_token(user.id, reminder.kind)),
+        "stop_url": _absolute(
+            "reminders.stop", token=stop_token(user.id, opt_out_kind(reminder.kind))
+        ),
         **reminder.payload,
     }
     meeting = (
@@ -73,6 +79,8 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
             timezone=cohort.site.timezone,
             place=meeting.location or cohort.location or cohort.site.name,
             video_link=cohort.video_link if meeting.mode == "video" else None,
+            # "today" / "tomorrow" / "later", from the recipient's local date as it is sent
+            day=day_word(meeting.starts_at, now, cohort.site.timezone),
         )
         if cohort.arm in program.arms and meeting.week in program.arm(cohort.arm).weeks:
             context["week_title"] = program.arm(cohort.arm).week(meeting.week, user.language).title

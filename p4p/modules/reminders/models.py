@@ -28,6 +28,17 @@ class ReminderKind(StrEnum):
     DIGEST = "digest"
 
 
+# A short-notice move's notice, in place of the eve reminder. Not a ReminderKind: nobody chooses
+# it on its own (the preferences list every ReminderKind); it follows the eve reminder's choice.
+MEETING_MOVED = "meeting-moved"
+
+
+def opt_out_kind(kind: str) -> str:
+    """The kind a person switches off to stop this one: a moved-meeting notice replaces the eve
+    reminder, so it follows that choice (and its stop link switches the eve reminder off)."""
+    return ReminderKind.MEETING_EVE if kind == MEETING_MOVED else kind
+
+
 # What a participant may switch off on the preferences page (digests go to staff).
 PARTICIPANT_KINDS = (
     ReminderKind.MEETING_EVE,

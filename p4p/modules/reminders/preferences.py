@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
 from p4p.modules.reminders.models import ReminderKind, ReminderPreference
+from p4p.phones import e164_or_none
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "ALTO", "PARAR", "BAJA"}
 START_WORDS = {"START", "UNSTOP", "YES", "INICIO", "SI", "SÍ"}
@@ -94,7 +95,11 @@ def handle_sms_reply(db: Session, phone: str, body: str, now: datetime) -> int:
     word = body.strip().split()[0].upper() if body.strip() else ""
     if word not in STOP_WORDS | START_WORDS:
         return 0
-    users = db.scalars(select(User).where(User.phone == phone.strip())).all()
+    # Phones are stored in E.164 and providers send it, but the posted number is read the same
+    # way too ("+1 (213) 555-0123" from a test console); one that cannot be read is matched as
+    # written, as are the few stored numbers migration 0005 could not read.
+    numbers = {phone.strip(), e164_or_none(phone) or phone.strip()}
+    users = db.scalars(select(User).where(User.phone.in_(numbers)).order_by(User.id)).all()
     for user in users:
         choices = _current(db, user, now)
         choices["sms_on"] = word in START_WORDS

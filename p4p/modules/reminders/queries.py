@@ -3,11 +3,13 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from p4p.modules.audit.models import AuditEvent
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
+from p4p.modules.participants.program_start import program_starts
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder, ReminderPreference, SurveyCompletion
 from p4p.modules.reminders.rules import Recipient
@@ -22,7 +24,8 @@ class PlanningData:
     practiced: dict[int, set[date]]
     done_surveys: dict[int, set[int]]
     facilitators_by_site: dict[int, list[int]]
-    survey_cohorts: list[Cohort]
+    survey_starts: dict[int, date]  # by participant id: their own start, if surveys may be due
+    moved_at: dict[int, datetime]  # by meeting id: when it last moved
 
 
 def recipient_for(
@@ -73,23 +76,23 @@ def planning_data(
             )
         ).unique()
     )
-    survey_cohorts = list(
-        db.scalars(
-            select(Cohort)
-            .where(
-                Cohort.start_date >= (now - timedelta(days=survey_reach_days)).date(),
-                Cohort.start_date <= now.date(),
-            )
-            .options(joinedload(Cohort.site))
-        )
+    # Surveys count from each person's own start, which is a meeting of their cohort or their
+    # enrolment day: either lies within the survey reach for anyone who may be due one.
+    reach_from = now - timedelta(days=survey_reach_days + 1)
+    cohorts_meeting_lately = select(Meeting.cohort_id).where(
+        Meeting.starts_at.between(reach_from, now + timedelta(days=1))
     )
-    cohort_ids = {m.cohort_id for m in meetings} | {c.id for c in survey_cohorts}
     participants = list(
         db.scalars(
             select(Participant)
             .join(User, User.id == Participant.user_id)
             .where(
-                Participant.cohort_id.in_(cohort_ids),
+                or_(
+                    Participant.cohort_id.in_({m.cohort_id for m in meetings}),
+                    Participant.cohort_id.in_(cohorts_meeting_lately),
+                    Participant.enrolled_at >= reach_from,
+                ),
+                Participant.enrolled_at <= now,
                 Participant.withdrawn_at.is_(None),
                 User.active.is_(True),
             )
@@ -98,6 +101,10 @@ def planning_data(
             )
         )
     )
+    starts = program_starts(db, participants)
+    survey_starts = {
+        pid: day for pid, day in starts.items() if reach_from.date() <= day <= now.date()
+    }
     user_ids = [p.user_id for p in participants]
     preferences = {
         p.user_id: p
@@ -131,6 +138,18 @@ def planning_data(
         )
     ):
         facilitators.setdefault(site_id, []).append(user_id)
+    moved_at = {
+        int(meeting_id): at
+        for meeting_id, at in db.execute(
+            select(AuditEvent.entity_id, func.max(AuditEvent.at))
+            .where(
+                AuditEvent.action == "move",
+                AuditEvent.entity == "meeting",
+                AuditEvent.entity_id.in_([str(m.id) for m in meetings]),
+            )
+            .group_by(AuditEvent.entity_id)
+        )
+    }
     by_cohort: dict[int, list[Participant]] = {}
     for participant in participants:
         by_cohort.setdefault(participant.cohort_id, []).append(participant)
@@ -143,7 +162,8 @@ def planning_data(
         practiced=practiced,
         done_surveys=done,
         facilitators_by_site=facilitators,
-        survey_cohorts=survey_cohorts,
+        survey_starts=survey_starts,
+        moved_at=moved_at,
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from p4p.modules.reminders.models import ReminderKind
+from p4p.modules.reminders.models import MEETING_MOVED, ReminderKind, opt_out_kind
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def outside_quiet_hours(
 def _for_channels(
     recipient: Recipient, kind: str, target: str, due: datetime, expires: datetime, payload: dict
 ) -> list[Planned]:
-    if kind in recipient.kinds_off:
+    if opt_out_kind(kind) in recipient.kinds_off:
         return []
     due = outside_quiet_hours(due, recipient.quiet_start, recipient.quiet_end, recipient.timezone)
     if due >= expires:
@@ -119,15 +119,38 @@ def meeting_target(meeting_id: int, starts_at: datetime) -> str:
     return f"m{meeting_id}@{int(starts_at.timestamp())}"
 
 
+def _local_midnight(day: date, timezone: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(timezone))
+
+
+def eve_due(starts_at: datetime, timezone: str, settings: Settings) -> datetime:
+    local_day = starts_at.astimezone(ZoneInfo(timezone)).date()
+    return at_local(local_day - timedelta(days=1), settings.eve_hour, timezone)
+
+
 def meeting_reminders(
-    recipient: Recipient, meeting_id: int, week: int, starts_at: datetime, settings: Settings
+    recipient: Recipient,
+    meeting_id: int,
+    week: int,
+    starts_at: datetime,
+    settings: Settings,
+    moved_at: datetime | None = None,
 ) -> list[Planned]:
-    """The evening before (and optionally a few hours before) a meeting; void once it starts."""
+    """The evening before (and optionally a few hours before) a meeting.
+
+    The eve reminder says "tomorrow", so it is void from the meeting day's local midnight. A
+    meeting moved so late that its eve reminder's time had already passed gets one "your meeting
+    moved" notice instead, from the moment of the move (the key holds the new time: once per move).
+    """
     target = meeting_target(meeting_id, starts_at)
     payload = {"meeting_id": meeting_id, "week": week, "starts_at": starts_at.isoformat()}
-    local_day = starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
-    eve = at_local(local_day - timedelta(days=1), settings.eve_hour, recipient.timezone)
-    planned = _for_channels(recipient, ReminderKind.MEETING_EVE, target, eve, starts_at, payload)
+    eve = eve_due(starts_at, recipient.timezone, settings)
+    if moved_at is not None and eve <= moved_at < starts_at:
+        planned = _for_channels(recipient, MEETING_MOVED, target, moved_at, starts_at, payload)
+    else:
+        meeting_day = _local_midnight(eve.date() + timedelta(days=1), recipient.timezone)
+        expires = min(starts_at, meeting_day)
+        planned = _for_channels(recipient, ReminderKind.MEETING_EVE, target, eve, expires, payload)
     if settings.soon_hours:
         soon = starts_at - timedelta(hours=settings.soon_hours)
         planned += _for_channels(
@@ -139,19 +162,17 @@ def meeting_reminders(
 def week_open_reminders(
     recipient: Recipient, meeting_id: int, week: int, starts_at: datetime, settings: Settings
 ) -> list[Planned]:
-    """On the meeting day: the new week's session is open in the app (news only that day)."""
+    """On the meeting day: the new week's session is open in the app (news only until the
+    meeting starts; after it, the group has heard it there)."""
     local_day = starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
     due = at_local(local_day, settings.week_open_hour, recipient.timezone)
-    day_ends = datetime.combine(
-        local_day + timedelta(days=1), time(0), tzinfo=ZoneInfo(recipient.timezone)
-    )
     payload = {"meeting_id": meeting_id, "week": week}
     return _for_channels(
         recipient,
         ReminderKind.WEEK_OPEN,
         meeting_target(meeting_id, starts_at),
         due,
-        day_ends,
+        starts_at,
         payload,
     )
 
@@ -182,14 +203,15 @@ def practice_reminders(
 
 
 def survey_reminders(
-    recipient: Recipient, cohort_start: date, done_months: set[int], settings: Settings
+    recipient: Recipient, program_start: date, done_months: set[int], settings: Settings
 ) -> list[Planned]:
-    """Follow-up surveys at 2, 4 and 6 months after the cohort's start, repeated until done."""
+    """Follow-up surveys at 2, 4 and 6 months after the participant's own program start
+    (participants.program_start), repeated until done."""
     planned = []
     for months in settings.survey_months:
         if months in done_months:
             continue
-        opens = add_months(cohort_start, months)
+        opens = add_months(program_start, months)
         closes = at_local(
             opens + timedelta(days=settings.survey_window_days),
             settings.survey_hour,
@@ -206,6 +228,16 @@ def survey_reminders(
                 {"months": months},
             )
     return planned
+
+
+def survey_round(key: str) -> tuple[str, int] | None:
+    """("survey:s2:u5:email", 1) for the key "survey:s2r1:u5:email": the series a survey
+    round belongs to (one person, one channel, one survey) and its number; None for other keys."""
+    kind, target, *rest = key.split(":")
+    months, marker, number = target[1:].partition("r")
+    if kind != ReminderKind.SURVEY or not (marker and months.isdigit() and number.isdigit()):
+        return None
+    return ":".join([kind, f"s{months}", *rest]), int(number)
 
 
 def digest_reminder(

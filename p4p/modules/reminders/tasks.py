@@ -44,7 +44,7 @@ def plan_now(moment: datetime):
 
 def send_now(moment: datetime):
     from p4p.modules.curriculum.service import get_program
-    from p4p.modules.reminders.service import send_due
+    from p4p.modules.reminders.sending import send_due
 
     return send_due(db, get_program(), moment, senders(), worker_name(), current_app.config)
 
@@ -68,7 +68,8 @@ def send_command(now_text):
         click.echo(line)
     click.echo(
         f"sent {result.sent}, retrying {result.retried}, failed {result.failed}, "
-        f"expired {result.expired}, cancelled {result.cancelled}, reclaimed {result.reclaimed}"
+        f"expired {result.expired}, cancelled {result.cancelled}, reclaimed {result.reclaimed}, "
+        f"lost claims {result.lost}"
     )
 
 

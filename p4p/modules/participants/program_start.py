@@ -1,0 +1,49 @@
+"""A participant's own program start: the day their program began, for them.
+
+Someone enrolled late into a cohort starts at the first meeting they could attend (the first
+meeting not cancelled that starts at or after their enrolment), not at the cohort's first
+meeting; someone enrolled after the cohort's last meeting starts on their enrolment day.
+Follow-up surveys count from it, and reports can use the same function.
+"""
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from p4p.modules.participants.models import Participant
+from p4p.modules.sites.models import Meeting, MeetingStatus
+
+
+def _local_day(moment: datetime, timezone: str) -> date:
+    return moment.astimezone(ZoneInfo(timezone)).date()
+
+
+def program_starts(db: Session, participants: list[Participant]) -> dict[int, date]:
+    """Each participant's own start, as a local date at their site, in one query for them all."""
+    ids = [p.id for p in participants]
+    first_meetings = (
+        dict(
+            db.execute(
+                select(Participant.id, func.min(Meeting.starts_at))
+                .join(Meeting, Meeting.cohort_id == Participant.cohort_id)
+                .where(
+                    Participant.id.in_(ids),
+                    Meeting.status != MeetingStatus.CANCELLED,
+                    Meeting.starts_at >= Participant.enrolled_at,
+                )
+                .group_by(Participant.id)
+            ).all()
+        )
+        if ids
+        else {}
+    )
+    return {
+        p.id: _local_day(first_meetings.get(p.id) or p.enrolled_at, p.cohort.site.timezone)
+        for p in participants
+    }
+
+
+def program_start(db: Session, participant: Participant) -> date:
+    return program_starts(db, [participant])[participant.id]
