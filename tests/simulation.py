@@ -1,14 +1,16 @@
 """The world of the simulated trial: a real SMTP server and a local SMS API that note when each
 message arrived (by the trial's clock), the study it starts from, and the people in it.
 
-A "slow" wire stands for a slow mail or SMS provider: every message it takes moves the trial's
-clock on by SLOW_MINUTES, and it can hold one sender mid-send while another runs.
+A slow wire stands for a slow mail or SMS provider: every message it takes costs SLOW_SECONDS of
+real time (the senders' leases age in real time while a run goes on, so the slowness is real and
+the lease is made short instead: see Trial.slow_tick_overtaken).
 """
 
 import asyncio
 import itertools
 import re
 import threading
+import time as wallclock
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from email import message_from_bytes, policy
@@ -17,8 +19,7 @@ from urllib.parse import parse_qs
 
 from smtp_server import SmtpServer, free_port
 
-SLOW_MINUTES = 4  # per message: a batch outlasts the 10-minute lease after three messages
-HOLD_SECONDS = 30  # the longest a held sender waits (a safety net; the machine releases it)
+SLOW_SECONDS = 0.2  # per message on a slow wire
 
 
 @dataclass(frozen=True)
@@ -39,33 +40,20 @@ class Wire:
 
     def __init__(self, clock):
         self.clock, self.delivered, self.run = clock, [], 0
-        self.slow, self.hold_after = False, None
-        self.held, self.released = threading.Event(), threading.Event()
+        self.slow = False
         self._lock = threading.Lock()
 
     def receive(self, channel: str, to: str, text: str, subject: str, provider_id: str) -> None:
+        if self.slow:
+            wallclock.sleep(SLOW_SECONDS)  # the provider takes its time before it answers
         with self._lock:
-            self.delivered.append(
-                Delivered(channel, to, text, subject, provider_id, self.clock(), self.run)
-            )
-            if self.slow:
-                self.clock.advance(minutes=SLOW_MINUTES)
-            hold = self.hold_after is not None and self.clock() >= self.hold_after
-            if hold:
-                self.hold_after = None
-        if hold:  # this sender is now mid-send, its lease run out; wait while another sends
-            self.held.set()
-            self.released.wait(HOLD_SECONDS)
-
-    def reset_hold(self) -> None:
-        self.slow, self.hold_after = False, None
-        self.held.clear()
-        self.released.clear()
+            self.delivered.append(Delivered(
+                channel, to, text, subject, provider_id, self.clock(), self.run
+            ))  # fmt: skip
 
     def reset(self) -> None:
         self.delivered.clear()
-        self.run = 0
-        self.reset_hold()
+        self.run, self.slow = 0, False
 
 
 class _SmtpInbox:

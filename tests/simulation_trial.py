@@ -69,19 +69,6 @@ class Trial:
         self.actions.append(StaffAction(actor_id, entity, entity_id, self.clock(), what))
 
     # -- the scheduler, as its tick calls it -----------------------------------------------
-    def _tick_as(self, worker: str) -> None:
-        from flask import current_app
-
-        from p4p.db import session
-        from p4p.modules.curriculum.service import get_program
-        from p4p.modules.reminders.service import send_due
-        from p4p.modules.reminders.tasks import plan_now, senders
-
-        with self.app.app_context():
-            moment = self.clock()
-            plan_now(moment)
-            send_due(session, get_program(), moment, senders(), worker, current_app.config)
-
     def advance(self, hours: int) -> None:
         """Time passes. What counts changes only if a meeting with marks starts meanwhile (a
         later "today" can only end a last_activity-in-the-future problem, not start one)."""
@@ -92,17 +79,26 @@ class Trial:
         if self.fresh().scalar(started.limit(1)) is not None:
             self.dose_changed = True
 
+    def _tick(self, moment=None) -> None:
+        """Plan, then send, as the scheduler's tick does (at the trial's clock, or `moment`)."""
+        from p4p.modules.reminders.tasks import plan_now, send_now
+
+        with self.app.app_context():
+            moment = moment or self.clock()
+            plan_now(moment)
+            send_now(moment)
+
     def tick(self) -> None:
         self.wire.run += 1
-        self._tick_as("sim-1")
+        self._tick()
 
-    def _in_thread(self, worker: str, errors: list, start: threading.Barrier | None = None):
+    def _in_thread(self, errors: list, start: threading.Barrier | None = None, moment=None):
         def run():
             try:
                 if start:
                     start.wait(10)
-                self._tick_as(worker)
-            except Exception as error:  # noqa: BLE001 - raised again in the main thread
+                self._tick(moment)
+            except Exception as error:  # noqa: BLE001 - reported by the main thread
                 errors.append(error)
 
         thread = threading.Thread(target=run, daemon=True)
@@ -112,28 +108,30 @@ class Trial:
     def two_ticks_at_once(self) -> None:
         self.wire.run += 1
         errors, start = [], threading.Barrier(2)
-        for thread in [self._in_thread(f"sim-{n}", errors, start) for n in (1, 2)]:
+        for thread in [self._in_thread(errors, start) for _ in (1, 2)]:
             thread.join(60)
         self.check("senders", [repr(e) for e in errors])
 
     def slow_tick_overtaken(self) -> None:
-        """A slow provider: a batch outlasts the lease, and a second sender starts meanwhile."""
+        """A slow provider: the first sender's run outlasts the lease, and a second sender starts
+        meanwhile (by its clock, as much later as has really passed). Time is scaled down: a
+        lease of 0.6 s and 0.2 s a message, as a 10-minute lease and 3 minutes a message."""
         self.wire.run += 1
-        lease = int(self.app.config["REMINDER_LEASE_MINUTES"])
-        self.wire.slow, self.wire.hold_after = True, self.clock() + timedelta(minutes=lease + 1)
-        errors = []
-        first = self._in_thread("sim-slow", errors)
-        deadline = wallclock.monotonic() + 30
-        while first.is_alive() and not self.wire.held.is_set() and wallclock.monotonic() < deadline:
-            wallclock.sleep(0.005)
-        self.wire.slow = False
-        if self.wire.held.is_set():
-            try:
-                self._tick_as("sim-2")
-            finally:
-                self.wire.released.set()
-        first.join(60)
-        self.wire.reset_hold()
+        lease, started = self.app.config["REMINDER_LEASE_MINUTES"], self.clock()
+        self.app.config["REMINDER_LEASE_MINUTES"] = 0.01
+        self.wire.slow, errors, began = True, [], wallclock.monotonic()
+        first = self._in_thread(errors, moment=started)
+        sent_before = len(self.wire.delivered)
+        while first.is_alive() and len(self.wire.delivered) < sent_before + 4:
+            wallclock.sleep(0.01)
+        try:
+            if first.is_alive():
+                later = started + timedelta(seconds=wallclock.monotonic() - began)
+                self._in_thread(errors, moment=later).join(60)
+            first.join(60)
+        finally:
+            self.wire.slow = False
+            self.app.config["REMINDER_LEASE_MINUTES"] = lease
         self.check("senders", [repr(e) for e in errors])
 
     # -- staff -----------------------------------------------------------------------------
