@@ -3,6 +3,7 @@ found as sentences (empty when the rule holds); expectations come from the datab
 what was delivered, not from a second implementation of the app."""
 
 import csv
+import dataclasses
 import io
 import re
 from zoneinfo import ZoneInfo
@@ -118,11 +119,18 @@ def _export_problems(participant, attended, done, row, record, now) -> list[str]
     return problems
 
 
+def _whole_study(db, now):
+    """The reports' scope of every site (with the report's moment, where the scope has one)."""
+    from p4p.modules.reports.queries import Scope, visible_sites
+
+    moment = {"now": now} if "now" in {f.name for f in dataclasses.fields(Scope)} else {}
+    return Scope(None, tuple(visible_sites(db, None)), **moment)
+
+
 def dose_rows_agree(db, coordinator, readers: list[Person], program, now) -> list[str]:
     """Each person's marks and weeks done, as the database holds them, against the summary
     export, the REDCap export (totals and week by week), the reports' figures per arm and
     (for `readers`) their own progress page."""
-    from p4p.modules.reports.queries import Scope, visible_sites
     from p4p.modules.reports.summary import summary_report
 
     summary = _parse_csv(coordinator.get("/reports/attendance.csv?format=summary"))
@@ -145,7 +153,7 @@ def dose_rows_agree(db, coordinator, readers: list[Person], program, now) -> lis
                 problems.append(
                     f"{sid}: REDCap week {meeting.week} is {code!r}, marked {attendance.status}"
                 )
-    report = summary_report(db, Scope(None, tuple(visible_sites(db, None))), program, now, 6)
+    report = summary_report(db, _whole_study(db, now), program, now, 6)
     for figures in report.arms:
         total = sum(k * n for k, n in figures.attended.items())
         if total != by_arm.get(figures.key, 0):
