@@ -154,7 +154,7 @@ def test_the_demo_has_a_spanish_speaking_participant(runner, client):
 
 
 def test_template_strings_are_translated_and_their_values_escaped(app):
-    """The template `_()` is p4p's own (one call layer, not Jinja's three): it must translate,
+    """The template `_()` (Flask-Babel's lookup in Jinja's newstyle wrapper) must translate,
     escape what is put into the text but not the text itself, and not escape plain-text
     templates (the reminder e-mails)."""
     from flask_babel import force_locale
