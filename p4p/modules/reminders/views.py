@@ -2,7 +2,18 @@
 
 import hmac
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -14,6 +25,7 @@ from p4p.extensions import csrf
 from p4p.forms import ConfirmForm
 from p4p.i18n import LANGUAGE_NAMES
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
+from p4p.modules.auth.service import set_language
 from p4p.modules.reminders import preferences
 from p4p.modules.reminders.forms import KIND_LABELS, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
@@ -44,6 +56,9 @@ def preferences_page():
             k for k in KIND_LABELS if not saved or k not in (saved.kinds_off or [])
         ]
     if form.validate_on_submit():
+        # The language is the account's (pages, weeks, reminders), audited like the switch's.
+        set_language(db, user, form.language.data, now())
+        session["language"] = user.language
         preferences.save_preferences(
             db,
             user,
@@ -54,7 +69,8 @@ def preferences_page():
             kinds_on=form.kinds_on.data or [],
             now=now(),
         )
-        flash(_("Your reminder choices are saved."), "success")
+        with force_locale(user.language):  # this request was begun in the old language
+            flash(_("Your reminder choices are saved."), "success")
         return redirect(url_for("reminders.preferences_page"))
     return render_template("reminders/preferences.html", form=form, user=user), (
         422 if form.is_submitted() else 200
@@ -69,7 +85,11 @@ def stop(token):
     user = db.get(User, found[0]) if found else None
     if user is None:
         abort(404)
-    kind = found[1]
+    with force_locale(user.language):  # the person's language, whatever the browser says
+        return _stop_page(user, found[1])
+
+
+def _stop_page(user: User, kind: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         everything = request.form.get("scope") == "all-email"
