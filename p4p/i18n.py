@@ -56,6 +56,12 @@ def init_app(app) -> None:
     def site_time(moment, timezone: str):
         return format_time(_local(moment, timezone), "short", rebase=False)
 
+    @app.template_filter("given_name")
+    def _given_name(name):
+        from p4p.names import given_name
+
+        return given_name(name)
+
     @app.template_filter("day")
     def day(value, style: str = "full"):
         return format_date(value, style)

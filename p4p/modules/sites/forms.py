@@ -12,9 +12,16 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
-from p4p.forms import Form, IntegerField
+from p4p.forms import Form, IntegerField, strip_text
 from p4p.modules.sites.models import MeetingMode
 
 REASON_MAX = 500
@@ -49,7 +56,8 @@ def reason_field(label=None) -> TextAreaField:
 class SiteForm(Form):
     name = StringField(
         _l("Site name"),
-        validators=[InputRequired(_l("Enter the site's name.")), Length(max=120)],
+        filters=[strip_text],  # only spaces is no name (it showed as a blank in pickers)
+        validators=[DataRequired(_l("Enter the site's name.")), Length(max=120)],
     )
     timezone = StringField(
         _l("Timezone"),
@@ -65,7 +73,8 @@ def _cohort_name():
     return StringField(
         _l("Cohort name"),
         description=_l("Unique in the study: roster files name the cohort."),
-        validators=[InputRequired(_l("Enter a name for the cohort.")), Length(max=120)],
+        filters=[strip_text],
+        validators=[DataRequired(_l("Enter a name for the cohort.")), Length(max=120)],
     )
 
 
