@@ -2,6 +2,7 @@
 
 from flask import current_app, request, session
 from flask_login import current_user
+from markupsafe import Markup
 
 # Each language named in itself, so a person can find their own in a list (never translated).
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
@@ -29,7 +30,7 @@ def _local(moment, timezone: str):
 
 def init_app(app) -> None:
     """Template helpers: the page language, and dates shown in a site's own timezone."""
-    from flask_babel import format_date, format_time, get_locale, get_translations
+    from flask_babel import format_date, format_time, get_locale, get_translations, gettext
 
     # Flask-Babel's own lookup, on every call: the locale of the request (or of force_locale)
     # at that moment. Nothing is cached on the render: Jinja keeps macro modules imported
@@ -55,6 +56,14 @@ def init_app(app) -> None:
     @app.template_filter("site_time")
     def site_time(moment, timezone: str):
         return format_time(_local(moment, timezone), "short", rebase=False)
+
+    @app.template_filter("or_not_given")
+    def or_not_given(value):
+        """A contact detail, or a dash read out as "not given" (never Python's "None")."""
+        if value is not None and value != "":
+            return value
+        hidden = '<span aria-hidden="true">—</span><span class="visually-hidden">%s</span>'
+        return Markup(hidden) % gettext("not given")  # noqa: S704 - a constant; % escapes
 
     @app.template_filter("given_name")
     def _given_name(name):
