@@ -29,7 +29,7 @@ from p4p.modules.auth.service import set_language
 from p4p.modules.reminders import preferences
 from p4p.modules.reminders.forms import KIND_LABELS, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
-from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.models import Reminder, ReminderKind, ReminderStatus
 from p4p.modules.reminders.queries import outbox_page
 from p4p.modules.reminders.service import retry_failed
 from p4p.modules.reminders.surveys import mark_survey_done
@@ -48,6 +48,8 @@ def preferences_page():
         SelectChoice(code, LANGUAGE_NAMES.get(code, code))
         for code in current_app.config["LANGUAGES"]
     ]
+    hidden = _kinds_switched_off()
+    form.kinds_on.choices = [c for c in form.kinds_on.choices if c.value not in hidden]
     if not form.is_submitted():
         form.language.data = user.language
         form.email_on.data = saved.email_on if saved else True
@@ -66,7 +68,9 @@ def preferences_page():
             sms_on=form.sms_on.data,
             quiet_start=form.quiet_start.data,
             quiet_end=form.quiet_end.data,
-            kinds_on=form.kinds_on.data or [],
+            # A kind not offered (switched off for the study) keeps the person's earlier choice.
+            kinds_on=(form.kinds_on.data or [])
+            + [k for k in hidden if not saved or k not in (saved.kinds_off or [])],
             now=now(),
         )
         with force_locale(user.language):  # this request was begun in the old language
@@ -75,6 +79,14 @@ def preferences_page():
     return render_template("reminders/preferences.html", form=form, user=user), (
         422 if form.is_submitted() else 200
     )
+
+
+def _kinds_switched_off() -> set[str]:
+    """Reminder kinds the study does not send now, so not offered as a choice."""
+    off = set()
+    if not int(current_app.config.get("REMINDER_SOON_HOURS") or 0):
+        off.add(str(ReminderKind.MEETING_SOON))
+    return off
 
 
 @bp.route("/stop/<token>", methods=["GET", "POST"])
