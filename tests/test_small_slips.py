@@ -229,3 +229,23 @@ def test_the_few_hours_before_choice_is_offered_only_while_it_is_switched_on(
     assert "meeting-soon" not in kept.kinds_off  # a choice not shown is left as it was
     app.config["REMINDER_SOON_HOURS"] = 2
     assert "A few hours before each group meeting" in client.get("/preferences").text
+
+
+def test_one_invite_is_counted_in_the_singular(app, factory, db, client):
+    from coordinator_helpers import real_smtp
+
+    cohort = factory.cohort()
+    coordinator = _staff(factory, client)
+    file = roster_csv([roster_row(cohort, 1)])
+    coordinator.post(
+        "/admin/roster",
+        data={"file": (io.BytesIO(file), "roster.csv")},
+        content_type="multipart/form-data",
+    )
+    page = coordinator.get("/admin/roster/invites").get_data(as_text=True)
+    assert "Send 1 invite<" in page and "1 participant has an email" in page
+    with real_smtp(app):
+        done = coordinator.post("/admin/roster/invites", follow_redirects=True).get_data(
+            as_text=True
+        )
+    assert "1 invite link is sent." in done

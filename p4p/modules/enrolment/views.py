@@ -244,11 +244,15 @@ def roster_invites():
         waiting = queries.invite_queue(db)
         try:
             sent = service.send_invites(db, waiting, actor_id=current_user.id, now=now())
-            flash(_("%(n)d invite links are sent.", n=sent), "success")
+            flash(
+                ngettext("%(num)d invite link is sent.", "%(num)d invite links are sent.", sent),
+                "success",
+            )
         except service.InvitesInterrupted as stopped:
-            message = _(
-                "%(n)d invite links are sent; then the email server stopped taking them.",
-                n=stopped.sent,
+            message = ngettext(
+                "%(num)d invite link is sent; then the email server stopped taking them.",
+                "%(num)d invite links are sent; then the email server stopped taking them.",
+                stopped.sent,
             )
             flash(message, "warning")
         return redirect(url_for("enrolment.roster_invites"))
