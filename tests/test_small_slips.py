@@ -249,3 +249,10 @@ def test_one_invite_is_counted_in_the_singular(app, factory, db, client):
             as_text=True
         )
     assert "1 invite link is sent." in done
+
+
+def test_create_user_refuses_a_name_of_only_spaces(runner, db):
+    args = ["create-user", "--email", "b@example.org", "--name", "   ", "--role", "admin"]
+    result = runner.invoke(args=[*args, "--password", "a long pass phrase 2026"])
+    assert result.exit_code != 0 and "name" in result.output
+    assert _count(db, User) == 0
