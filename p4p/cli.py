@@ -95,6 +95,8 @@ def create_user_command(email, name, role, password):
     from p4p.modules.auth.passwords import password_problems
     from p4p.modules.auth.service import create_user, find_user_by_email
 
+    if not name.strip():
+        raise click.ClickException("give the person's name (--name), not only spaces")
     problems = password_problems(password, email=email)
     if problems:
         raise click.ClickException(" ".join(str(p) for p in problems))

@@ -1,9 +1,96 @@
-"""Forms shared by every module."""
+"""Forms shared by every module, and the words every form field uses for bad input."""
 
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from wtforms import IntegerField as WTFormsIntegerField
+from wtforms.validators import NumberRange
+
+# WTForms' built-in messages ("Not a valid integer value.", "This field is required.", ...) in
+# p4p's own words and catalog, so a field without a message of its own still speaks plainly, in
+# the person's language. WTForms fills in the %-values of the ones it formats (min, max).
+_OWN_WORDS = {
+    "This field is required.": _l("Fill this in."),
+    "Not a valid integer value.": _l("Enter a whole number, like 20."),
+    "Not a valid decimal value.": _l("Enter a number, like 2.5."),
+    "Not a valid float value.": _l("Enter a number, like 2.5."),
+    "Not a valid date value.": _l("Enter a date, like 2026-03-10."),
+    "Not a valid datetime value.": _l("Enter a date and time, like 2026-03-10 18:00."),
+    "Not a valid time value.": _l("Enter a time, like 18:00."),
+    "Not a valid choice.": _l("Choose one of the options shown."),
+    "Invalid Choice: could not coerce.": _l("Choose one of the options shown."),
+    "Invalid choice(s): one or more data inputs could not be coerced.": _l(
+        "Choose only from the options shown."
+    ),
+    "'%(value)s' is not a valid choice for this field.": _l("Choose only from the options shown."),
+    "Number must be at least %(min)s.": _l("Enter a number of at least %(min)s."),
+    "Number must be at most %(max)s.": _l("Enter a number no bigger than %(max)s."),
+    "Number must be between %(min)s and %(max)s.": _l("Enter a number from %(min)s to %(max)s."),
+    "Date must be at least %(min)s.": _l("Enter a date on or after %(min)s."),
+    "Date must be at most %(max)s.": _l("Enter a date on or before %(max)s."),
+    "Date must be between %(min)s and %(max)s.": _l("Enter a date from %(min)s to %(max)s."),
+    "Field must be between %(min)d and %(max)d characters long.": _l(
+        "Use from %(min)d to %(max)d characters."
+    ),
+    "Invalid email address.": _l("Enter an email address, like name@example.org."),
+    "Invalid URL.": _l("Enter a web link starting with https://."),
+    "Field must be equal to %(other_name)s.": _l("This must match %(other_label)s."),
+}
+_ANYTHING_ELSE = _l("Check what you entered here.")
+# Raised as exceptions for a programmer (a field without choices), never shown: kept as they are.
+_FOR_PROGRAMMERS = {"Choices cannot be None.", "Invalid field name '%s'."}
 
 
-class ConfirmForm(FlaskForm):
+def _length_words(singular: str, n: int) -> str | None:
+    """The length messages, counted in the person's language (Spanish has its own plural)."""
+    if singular.startswith("Field cannot be longer than"):
+        return ngettext("Keep this to %(num)d character.", "Keep this to %(num)d characters.", n)
+    if singular.startswith("Field must be at least"):
+        return ngettext("Use at least %(num)d character.", "Use at least %(num)d characters.", n)
+    if singular.startswith("Field must be exactly"):
+        return ngettext("Use exactly %(num)d character.", "Use exactly %(num)d characters.", n)
+    return None
+
+
+class OwnWords:
+    """What WTForms asks of a form's translations (gettext and ngettext), answered in our words."""
+
+    def gettext(self, string: str) -> str:
+        if string in _FOR_PROGRAMMERS:
+            return string
+        return str(_OWN_WORDS.get(string, _ANYTHING_ELSE))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        counted = _length_words(singular, n)
+        return counted if counted is not None else self.gettext(singular)
+
+
+OWN_WORDS = OwnWords()
+
+
+class Form(FlaskForm):
+    """Every p4p form: a bad value gets one of our own messages, never WTForms' raw English."""
+
+    class Meta:
+        def get_translations(self, form):
+            return OWN_WORDS
+
+
+class IntegerField(WTFormsIntegerField):
+    """A whole number whose unreadable input ("abc", "2.5") gets the field's own range message,
+    the same plain answer as a number out of range."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            ranges = [v for v in self.validators if isinstance(v, NumberRange) and v.message]
+            if not ranges:
+                raise
+            raise ValueError(str(ranges[0].message)) from None
+
+
+class ConfirmForm(Form):
     """Only the CSRF token: for buttons that do one thing (mark done, delete, send an invite),
     and for forms whose fields are read by hand (the attendance sheet)."""
 

@@ -146,7 +146,7 @@ def test_the_command_line_takes_the_same_filters(app, study, runner):
     assert result.exit_code == 0, result.output
     assert [row[0] for row in csv_rows(result.output)[1:]] == [study.fay.study_id]
     bad = runner.invoke(args=["export", "attendance", "--format", "long", "--since", "soon"])
-    assert bad.exit_code == 2 and "--since: Not a valid date value." in bad.output
+    assert bad.exit_code == 2 and "--since: Enter a date, like 2026-03-10." in bad.output
     bad = runner.invoke(args=["export", "attendance", "--format", "long", "--cohort", "999"])
     assert bad.exit_code == 2 and "Choose a cohort from the list." in bad.output
 
@@ -207,8 +207,8 @@ def test_a_facilitators_export_holds_their_own_sites_only(app, study, db):
     ("query", "message"),
     [
         ("", "Choose a format."),
-        ("format=xlsx", "Not a valid choice."),
-        ("format=long&since=31/12/2026", "Not a valid date value."),
+        ("format=xlsx", "Choose one of the options shown."),
+        ("format=long&since=31/12/2026", "Enter a date, like 2026-03-10."),
         ("format=long&since=2026-03-10&until=2026-03-01", "The end date is before the start date."),
     ],
 )

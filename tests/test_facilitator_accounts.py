@@ -81,7 +81,7 @@ def test_the_invite_can_wait_until_later(db, factory, coordinator):
         ({"email": "TAKEN@example.org"}, "email", "Another account has this email."),
         ({"phone": "call me"}, "phone", "Enter a valid phone number"),
         ({"phone": "12"}, "phone", "Enter a valid phone number"),
-        ({"site_ids": ["999"]}, "site_ids", "valid choice"),
+        ({"site_ids": ["999"]}, "site_ids", "Choose only from the options shown."),
         ({"site_ids": ["north"]}, "site_ids", ""),
     ],
 )

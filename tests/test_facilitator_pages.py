@@ -174,4 +174,4 @@ def test_participant_page_shows_contact_and_week_by_week_record(factory, client,
     _mark(client, past_meeting(cohort, 1), {person.id: "late"})
     page = client.get(f"/staff/participants/{person.id}").get_data(as_text=True)
     assert person.study_id in page and "tel:+1 555 0100" in page
-    assert "Late" in page and "25 min, 1 days" in page
+    assert "Late" in page and "25 min, 1 day" in page

@@ -64,7 +64,7 @@ def test_the_participants_own_changes_show_at_once(participant_client, clock):
             "guided": "self",
         },
     )
-    assert "25 minutes on 1 days" in _home(participant_client)
+    assert "25 minutes on 1 day" in _home(participant_client)
 
     assert "You have no plan for this week yet." in _home(participant_client)
     plan = {"what": "Walk to the park", "how_much": "10 minutes", "when": "after lunch"}
@@ -80,7 +80,7 @@ def test_the_participants_own_changes_show_at_once(participant_client, clock):
 def test_a_deleted_practice_entry_leaves_the_page(participant_client, db, participant, clock):
     form = {"practiced_on": clock().date().isoformat(), "practice_type": "body-scan"}
     _change(participant_client, "/practice", {**form, "minutes": "40", "guided": "self"})
-    assert "40 minutes on 1 days" in _home(participant_client)
+    assert "40 minutes on 1 day" in _home(participant_client)
     entry = db.scalar(select(PracticeLog.id).where(PracticeLog.participant_id == participant.id))
     _change(participant_client, f"/practice/{entry}/delete")
     assert "0 minutes on 0 days" in _home(participant_client)

@@ -66,9 +66,9 @@ def test_moving_a_meeting_opens_its_week_on_the_new_day(db, factory, client, clo
         ({"move-reason": ""}, "move-reason", "Write the reason"),
         ({"move-reason": "x" * 501}, "move-reason", "500"),
         ({"move-date": ""}, "move-date", "Enter the new date."),
-        ({"move-date": "2026-02-30"}, "move-date", "Not a valid date"),
+        ({"move-date": "2026-02-30"}, "move-date", "Enter a date, like"),
         ({"move-date": "9999-12-31"}, "move-date", "between 2000 and 2099"),
-        ({"move-time": "7pm"}, "move-time", "Not a valid time"),
+        ({"move-time": "7pm"}, "move-time", "Enter a time, like"),
     ],
 )
 def test_bad_move_input_gets_a_field_message_and_changes_nothing(
@@ -139,7 +139,7 @@ def test_switching_to_video_needs_a_link_which_becomes_the_cohorts(db, factory, 
     ("data", "field", "message"),
     [
         ({"mode-reason": ""}, "mode-reason", "Write the reason"),
-        ({"mode-mode": "hologram"}, "mode-mode", "Not a valid choice"),
+        ({"mode-mode": "hologram"}, "mode-mode", "Choose one of the options shown."),
         ({"mode-mode": "in_person"}, "mode-mode", "already held this way"),
         ({"mode-video_link": "ftp://x.org/room"}, "mode-video_link", "https://"),
     ],

@@ -46,7 +46,11 @@ def test_logging_practice_saves_it_and_shows_it_in_the_list(db, clock, participa
         ({"minutes": ""}, "minutes", "from 1 to 240"),
         ({"pain_before": "11"}, "pain_before", "from 0 to 10"),
         ({"pain_after": "-1"}, "pain_after", "from 0 to 10"),
-        ({"practice_type": "body-scan-of-the-other-arm"}, "practice_type", "Not a valid choice"),
+        (
+            {"practice_type": "body-scan-of-the-other-arm"},
+            "practice_type",
+            "Choose one of the options shown.",
+        ),
         ({"practiced_on": "2026-13-45"}, "practiced_on", ""),
         ({"guided": "maybe"}, "guided", ""),
         ({"note": "x" * 1001}, "note", "1000"),

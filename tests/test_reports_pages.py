@@ -148,7 +148,7 @@ def test_filters_narrow_the_report(app, study):
         ("site=99999", "Choose a site from the list."),
         ("arm=usual_care", "Choose a program from the list."),
         ("cohort=x", "Choose a cohort from the list."),
-        ("since=2026-13-45", "Not a valid date value."),
+        ("since=2026-13-45", "Enter a date, like 2026-03-10."),
         ("since=0202-01-01", "Enter a date between 2000 and 2099."),
         ("since=2026-03-10&until=2026-03-01", "The end date is before the start date."),
     ],

@@ -2,12 +2,12 @@
 read from the request by `read_sheet` rather than declared field by field."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectMultipleField, TextAreaField
+from wtforms import DateField, RadioField, SelectMultipleField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from p4p.forms import Form, IntegerField
 from p4p.modules.attendance.service import MODES, STATUSES, Mark
 
 NOTE_MAX = 200
@@ -51,7 +51,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class DeliveryForm(FlaskForm):
+class DeliveryForm(Form):
     status = RadioField(
         _l("Was the meeting held?"),
         choices=[SelectChoice("held", _l("Held")), SelectChoice("cancelled", _l("Cancelled"))],
@@ -81,7 +81,7 @@ class DeliveryForm(FlaskForm):
         return valid
 
 
-class MakeupForm(FlaskForm):
+class MakeupForm(Form):
     meeting_id = RadioField(
         _l("Which week was made up?"),
         coerce=int,

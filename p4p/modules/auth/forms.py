@@ -1,17 +1,17 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, ValidationError
 from wtforms.validators import Email, EqualTo, InputRequired, Length
 
+from p4p.forms import Form
 from p4p.modules.auth.passwords import MAX_LENGTH, password_problems
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[InputRequired(_l("Enter your email address."))])
     password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
 
 
-class RequestResetForm(FlaskForm):
+class RequestResetForm(Form):
     email = EmailField(
         _l("Email"),
         validators=[
@@ -22,7 +22,7 @@ class RequestResetForm(FlaskForm):
     )
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     password = PasswordField(
         _l("New password"),
         description=_l("At least 8 characters. A few words you will remember work well."),

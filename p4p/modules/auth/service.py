@@ -205,4 +205,4 @@ def set_language(db: Session, user: User, language: str, now: datetime) -> None:
         new={"language": language},
     )
     user.language = language
-    db.commit()
+    db.flush()  # the caller commits, with whatever else the same form saved

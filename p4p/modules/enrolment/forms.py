@@ -1,12 +1,12 @@
 """The coordinator's forms: enrol, reassign, withdraw, filter the list, upload a roster."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from p4p.forms import Form
 from p4p.i18n import LANGUAGE_NAMES
 from p4p.modules.auth.accounts import EMAIL_MAX, PHONE_MAX, email_problem, phone_problem
 from p4p.modules.enrolment.service import NAME_MAX, REASON_MAX, cohort_problem, study_id_problem
@@ -55,7 +55,7 @@ def _cohort_field() -> SelectField:
     return SelectField(_l("Cohort"), validators=[InputRequired(_l("Choose a cohort."))])
 
 
-class AssignmentFields(FlaskForm):
+class AssignmentFields(Form):
     """The arm and a cohort of that arm (a cohort of the other arm is refused at its field).
 
     Subclasses declare `arm = _arm_field()` and `cohort_id = _cohort_field()` where they belong,
@@ -126,15 +126,15 @@ class AssignmentForm(AssignmentFields):
     reason = _reason(_l("Why does this change?"))
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(Form):
     reason = _reason(_l("Why is the participant withdrawing?"))
 
 
-class ReturnForm(FlaskForm):
+class ReturnForm(Form):
     reason = _reason(_l("Why is the participant coming back?"))
 
 
-class ParticipantFilterForm(FlaskForm):
+class ParticipantFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -162,7 +162,7 @@ class ParticipantFilterForm(FlaskForm):
         ]
 
 
-class RosterForm(FlaskForm):
+class RosterForm(Form):
     file = FileField(
         _l("Roster file (CSV)"),
         description=_l(

@@ -28,6 +28,7 @@ from p4p.modules.auth.service import new_user
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
+from p4p.names import person_name
 from p4p.phones import to_e164
 from p4p.problems import Problems, raise_if_any
 
@@ -111,7 +112,7 @@ def add_participant(
     user = new_user(
         db,
         email=enrolment.email,
-        name=enrolment.name,
+        name=person_name(enrolment.name),  # "Smith, Jane" from a roster is "Jane Smith"
         role=Role.PARTICIPANT,
         now=now,
         language=enrolment.language,
@@ -129,7 +130,13 @@ def add_participant(
         action="enrol",
         entity="participant",
         entity_id=participant.id,
-        new={**asdict(enrolment), "cohort": cohort.name, "user_id": user.id, "source": source},
+        new={
+            **asdict(enrolment),
+            "name": user.name,
+            "cohort": cohort.name,
+            "user_id": user.id,
+            "source": source,
+        },
     )
     return participant
 

@@ -3,6 +3,7 @@ roster import."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from p4p.access import allow
@@ -217,7 +218,14 @@ def roster_import():
         except roster.RosterRefused as refused:
             problems = refused.problems
         else:
-            flash(_("%(n)d participants are enrolled.", n=len(imported)), "success")
+            flash(
+                ngettext(
+                    "%(num)d participant is enrolled.",
+                    "%(num)d participants are enrolled.",
+                    len(imported),
+                ),
+                "success",
+            )
             return redirect(url_for("enrolment.roster_invites"))
     return render_template(
         "coordinator/roster.html",
@@ -236,11 +244,15 @@ def roster_invites():
         waiting = queries.invite_queue(db)
         try:
             sent = service.send_invites(db, waiting, actor_id=current_user.id, now=now())
-            flash(_("%(n)d invite links are sent.", n=sent), "success")
+            flash(
+                ngettext("%(num)d invite link is sent.", "%(num)d invite links are sent.", sent),
+                "success",
+            )
         except service.InvitesInterrupted as stopped:
-            message = _(
-                "%(n)d invite links are sent; then the email server stopped taking them.",
-                n=stopped.sent,
+            message = ngettext(
+                "%(num)d invite link is sent; then the email server stopped taking them.",
+                "%(num)d invite links are sent; then the email server stopped taking them.",
+                stopped.sent,
             )
             flash(message, "warning")
         return redirect(url_for("enrolment.roster_invites"))

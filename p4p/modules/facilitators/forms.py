@@ -1,13 +1,12 @@
 """The coordinator's forms for facilitator accounts."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 from wtforms.widgets import CheckboxInput
 
-from p4p.forms import strip_text
+from p4p.forms import Form, strip_text
 from p4p.modules.auth.accounts import EMAIL_MAX, PHONE_MAX, email_problem, phone_problem
 
 
@@ -31,7 +30,7 @@ def _sites_field() -> SitesField:
     )
 
 
-class _WithSites(FlaskForm):
+class _WithSites(Form):
     """Offers every site as a checkbox (subclasses place `site_ids = _sites_field()`)."""
 
     def __init__(self, *args, sites=(), **kwargs):
@@ -60,7 +59,7 @@ def _phone_field() -> StringField:
     return StringField(_l("Phone (optional)"), validators=[Length(max=PHONE_MAX), _valid_phone])
 
 
-class DetailsForm(FlaskForm):
+class DetailsForm(Form):
     name = _name_field()
     phone = _phone_field()
 

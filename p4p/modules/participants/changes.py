@@ -6,7 +6,8 @@ page costs no query at all. For that to be safe, every change to anything the pa
 raise the version, in the same transaction as the change. Rather than trusting each service to
 remember, one flush hook on the app's sessions does it for every ORM write:
 
-- the participant's own rows: practice, action plans, weeks marked done, their enrolment;
+- the participant's own rows: practice, action plans, weeks marked done, check-ins, their
+  enrolment;
 - their cohort's meetings and the cohort itself (every participant of the cohort);
 - their site, whose name and timezone the page shows (every participant at the site).
 
@@ -21,10 +22,10 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant, WeekProgress
-from p4p.modules.practice.models import ActionPlan, PracticeLog
+from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
 from p4p.modules.sites.models import Cohort, Meeting, Site
 
-PARTICIPANT_ROWS = (PracticeLog, ActionPlan, WeekProgress)
+PARTICIPANT_ROWS = (PracticeLog, ActionPlan, WeekProgress, SelfCheck)
 HOME_PAGE_INPUTS = (*PARTICIPANT_ROWS, Participant, Meeting, Cohort, Site)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.participants.service import WeekState, week_of_date
-from p4p.modules.practice.models import ActionPlan, PracticeLog
+from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
 from p4p.modules.sites.models import Cohort, Meeting, Site
 
 
@@ -21,7 +21,7 @@ class PracticeSummary:
 
 
 # The home page in one query: the participant, cohort and site, one row per meeting of the
-# cohort, with the week's done mark and action plan beside it. Plain rows, no ORM objects:
+# cohort, with the week's done mark, action plan and check-in beside it. Plain rows, no ORM objects:
 # the home page is the most requested page (and read only when its kept copy is out of date).
 _HOME_ROWS = (
     select(
@@ -44,6 +44,7 @@ _HOME_ROWS = (
         ActionPlan.when,
         ActionPlan.how_often,
         ActionPlan.confidence,
+        SelfCheck.id.label("check_id"),
         Participant.id.label("participant_id"),
     )
     .join(Cohort, Cohort.id == Participant.cohort_id)
@@ -56,6 +57,10 @@ _HOME_ROWS = (
     .outerjoin(
         ActionPlan,
         and_(ActionPlan.participant_id == Participant.id, ActionPlan.week == Meeting.week),
+    )
+    .outerjoin(
+        SelfCheck,
+        and_(SelfCheck.participant_id == Participant.id, SelfCheck.week == Meeting.week),
     )
     .where(Participant.user_id == bindparam("user_id"))
     .order_by(Meeting.week)

@@ -208,6 +208,7 @@ class HomePage:
     today: date
     next_meeting: HomeMeeting | None
     plan: HomePlan | None
+    check_in_done: bool  # this week's check-in is saved
     unchanged_until: datetime  # the first moment the clock alone changes what the page shows
 
     @property
@@ -223,9 +224,9 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
     arm, is_withdrawn, cohort_location, video_link, site_name, timezone, *_, participant_id = rows[
         0
     ]
-    meetings, done, plans = [], set(), {}
+    meetings, done, plans, checked = [], set(), {}, set()
     for (*_, meeting_id, week, starts_at, duration, status, mode, location, done_id,
-         what, how_much, when, how_often, confidence, _participant) in rows:  # fmt: skip
+         what, how_much, when, how_often, confidence, check_id, _participant) in rows:  # fmt: skip
         if meeting_id is None:
             continue  # a cohort without meetings: one row, of the participant alone
         meetings.append(HomeMeeting(meeting_id, week, starts_at, duration, status, mode, location))
@@ -233,6 +234,8 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
             done.add(week)
         if what is not None:
             plans[week] = HomePlan(what, how_much, when, how_often, confidence)
+        if check_id is not None:
+            checked.add(week)
     today = local_today(now, timezone)
     weeks = program.arm(arm).weeks
     states = states_of_weeks(weeks, meetings, timezone, done, today, program.cadence_days)
@@ -258,5 +261,6 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
         today=today,
         next_meeting=upcoming,
         plan=plans.get(current.number) if current else None,
+        check_in_done=current is not None and current.number in checked,
         unchanged_until=changes_at,
     )

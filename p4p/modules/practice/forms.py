@@ -1,8 +1,9 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from p4p.forms import Form, IntegerField
 
 
 def _rating(label, required=True, description=None):
@@ -18,7 +19,7 @@ def _rating(label, required=True, description=None):
     )
 
 
-class PracticeForm(FlaskForm):
+class PracticeForm(Form):
     practiced_on = DateField(
         _l("Date"), validators=[InputRequired(_l("Enter the day you practiced."))]
     )
@@ -61,7 +62,7 @@ class PracticeForm(FlaskForm):
             raise ValidationError(_l("The date cannot be before you joined the program."))
 
 
-class ActionPlanForm(FlaskForm):
+class ActionPlanForm(Form):
     what = StringField(
         _l("What will you do?"),
         validators=[InputRequired(_l("Write what you will do.")), Length(max=200)],
@@ -113,7 +114,7 @@ class ActionPlanForm(FlaskForm):
 CONFIDENCE_WORDS = {"not": 3, "somewhat": 6, "very": 9}
 
 
-class PlanOutcomeForm(FlaskForm):
+class PlanOutcomeForm(Form):
     outcome = RadioField(
         _l("Did you do last week's plan?"),
         choices=[
@@ -125,7 +126,7 @@ class PlanOutcomeForm(FlaskForm):
     )
 
 
-class SelfCheckForm(FlaskForm):
+class SelfCheckForm(Form):
     pain = _rating(
         _l("In the past week, what was your pain on average?"),
         description=_l("0 is no pain, 10 is pain as bad as you can imagine."),

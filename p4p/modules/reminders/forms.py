@@ -1,10 +1,10 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from p4p.forms import Form
 from p4p.modules.reminders.models import ReminderKind
 
 KIND_LABELS = {
@@ -16,7 +16,7 @@ KIND_LABELS = {
 }
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     language = SelectField(
         _l("Language"), description=_l("For the app, your weeks and your reminders.")
     )

@@ -16,6 +16,7 @@ from p4p.modules.participants.models import Participant
 from p4p.modules.reminders.models import MEETING_MOVED, Reminder, ReminderKind, opt_out_kind
 from p4p.modules.reminders.timeliness import day_word
 from p4p.modules.sites.models import Meeting
+from p4p.names import given_name
 
 
 def _stop_serializer() -> URLSafeSerializer:
@@ -58,7 +59,7 @@ def subject_for(kind: str, context: dict) -> str:
 def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict:
     user = reminder.user
     context = {
-        "name": user.name.split()[0] if user.name else "",
+        "name": given_name(user.name),
         "kind": reminder.kind,
         "app_url": _absolute("home.index"),
         "stop_url": _absolute(

@@ -2,7 +2,18 @@
 
 import hmac
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -14,10 +25,11 @@ from p4p.extensions import csrf
 from p4p.forms import ConfirmForm
 from p4p.i18n import LANGUAGE_NAMES
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
+from p4p.modules.auth.service import set_language
 from p4p.modules.reminders import preferences
 from p4p.modules.reminders.forms import KIND_LABELS, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
-from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.models import Reminder, ReminderKind, ReminderStatus
 from p4p.modules.reminders.queries import outbox_page
 from p4p.modules.reminders.service import retry_failed
 from p4p.modules.reminders.surveys import mark_survey_done
@@ -36,6 +48,8 @@ def preferences_page():
         SelectChoice(code, LANGUAGE_NAMES.get(code, code))
         for code in current_app.config["LANGUAGES"]
     ]
+    hidden = _kinds_switched_off()
+    form.kinds_on.choices = [c for c in form.kinds_on.choices if c.value not in hidden]
     if not form.is_submitted():
         form.language.data = user.language
         form.email_on.data = saved.email_on if saved else True
@@ -44,6 +58,9 @@ def preferences_page():
             k for k in KIND_LABELS if not saved or k not in (saved.kinds_off or [])
         ]
     if form.validate_on_submit():
+        # The language is the account's (pages, weeks, reminders), audited like the switch's.
+        set_language(db, user, form.language.data, now())
+        session["language"] = user.language
         preferences.save_preferences(
             db,
             user,
@@ -51,14 +68,25 @@ def preferences_page():
             sms_on=form.sms_on.data,
             quiet_start=form.quiet_start.data,
             quiet_end=form.quiet_end.data,
-            kinds_on=form.kinds_on.data or [],
+            # A kind not offered (switched off for the study) keeps the person's earlier choice.
+            kinds_on=(form.kinds_on.data or [])
+            + [k for k in hidden if not saved or k not in (saved.kinds_off or [])],
             now=now(),
         )
-        flash(_("Your reminder choices are saved."), "success")
+        with force_locale(user.language):  # this request was begun in the old language
+            flash(_("Your reminder choices are saved."), "success")
         return redirect(url_for("reminders.preferences_page"))
     return render_template("reminders/preferences.html", form=form, user=user), (
         422 if form.is_submitted() else 200
     )
+
+
+def _kinds_switched_off() -> set[str]:
+    """Reminder kinds the study does not send now, so not offered as a choice."""
+    off = set()
+    if not int(current_app.config.get("REMINDER_SOON_HOURS") or 0):
+        off.add(str(ReminderKind.MEETING_SOON))
+    return off
 
 
 @bp.route("/stop/<token>", methods=["GET", "POST"])
@@ -69,7 +97,11 @@ def stop(token):
     user = db.get(User, found[0]) if found else None
     if user is None:
         abort(404)
-    kind = found[1]
+    with force_locale(user.language):  # the person's language, whatever the browser says
+        return _stop_page(user, found[1])
+
+
+def _stop_page(user: User, kind: str):
     form = ConfirmForm()
     if form.validate_on_submit():
         everything = request.form.get("scope") == "all-email"

@@ -5,11 +5,11 @@ user may see, so a facilitator cannot even name another site; anything else is a
 """
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 
+from p4p.forms import Form
 from p4p.modules.reports.exports import FORMATS
 from p4p.modules.reports.queries import ReportFilters, Scope, visible_cohorts, visible_sites
 from p4p.modules.sites.forms import plausible_date
@@ -22,7 +22,7 @@ FORMAT_LABELS = {
 }
 
 
-class ReportFilterForm(FlaskForm):
+class ReportFilterForm(Form):
     class Meta:
         csrf = False
 

@@ -40,6 +40,8 @@ def local_label(moment: datetime, timezone: str) -> str:
 def site_problems(db: Session, name: str, timezone: str, site_id: int | None = None) -> dict:
     """A name another site has (any case), or a timezone zoneinfo does not know."""
     problems = {}
+    if not name.strip():  # the service's own guard: forms strip, other callers may not
+        problems["name"] = _l("Enter the site's name.")
     same_name = select(Site.id).where(func.lower(Site.name) == name.strip().lower())
     if site_id is not None:
         same_name = same_name.where(Site.id != site_id)
@@ -52,6 +54,8 @@ def site_problems(db: Session, name: str, timezone: str, site_id: int | None = N
 
 def cohort_name_problems(db: Session, name: str, cohort_id: int | None = None) -> dict:
     """Cohort names are unique in the study, because roster files name the cohort."""
+    if not name.strip():
+        return {"name": _l("Enter a name for the cohort.")}
     taken = select(Cohort.id).where(func.lower(Cohort.name) == name.strip().lower())
     if cohort_id is not None:
         taken = taken.where(Cohort.id != cohort_id)

@@ -3,10 +3,8 @@
 from babel.dates import get_day_names
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -14,8 +12,16 @@ from wtforms import (
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
+from p4p.forms import Form, IntegerField, strip_text
 from p4p.modules.sites.models import MeetingMode
 
 REASON_MAX = 500
@@ -47,10 +53,11 @@ def reason_field(label=None) -> TextAreaField:
     )
 
 
-class SiteForm(FlaskForm):
+class SiteForm(Form):
     name = StringField(
         _l("Site name"),
-        validators=[InputRequired(_l("Enter the site's name.")), Length(max=120)],
+        filters=[strip_text],  # only spaces is no name (it showed as a blank in pickers)
+        validators=[DataRequired(_l("Enter the site's name.")), Length(max=120)],
     )
     timezone = StringField(
         _l("Timezone"),
@@ -66,7 +73,8 @@ def _cohort_name():
     return StringField(
         _l("Cohort name"),
         description=_l("Unique in the study: roster files name the cohort."),
-        validators=[InputRequired(_l("Enter a name for the cohort.")), Length(max=120)],
+        filters=[strip_text],
+        validators=[DataRequired(_l("Enter a name for the cohort.")), Length(max=120)],
     )
 
 
@@ -80,13 +88,13 @@ def _cohort_video_link():
     )
 
 
-class CohortDetailsForm(FlaskForm):
+class CohortDetailsForm(Form):
     name = _cohort_name()
     location = _cohort_location()
     video_link = _cohort_video_link()
 
 
-class CohortForm(FlaskForm):
+class CohortForm(Form):
     site_id = SelectField(
         _l("Site"), coerce=int, validators=[InputRequired(_l("Choose the site."))]
     )
@@ -123,7 +131,7 @@ class CohortForm(FlaskForm):
         self.weekday.choices = [SelectChoice(day, days[day]) for day in range(7)]
 
 
-class CohortFilterForm(FlaskForm):
+class CohortFilterForm(Form):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
@@ -140,7 +148,7 @@ class CohortFilterForm(FlaskForm):
         ]
 
 
-class MoveMeetingForm(FlaskForm):
+class MoveMeetingForm(Form):
     date = DateField(
         _l("New date (site's local date)"),
         validators=[InputRequired(_l("Enter the new date.")), plausible_date],
@@ -152,7 +160,7 @@ class MoveMeetingForm(FlaskForm):
     reason = reason_field(_l("Why does it move?"))
 
 
-class MeetingModeForm(FlaskForm):
+class MeetingModeForm(Form):
     mode = RadioField(
         _l("How is this meeting held?"),
         choices=[
