@@ -188,8 +188,11 @@ def _run(world, run_seed: int, request, examples: int = EXAMPLES) -> None:
         run_state_machine_as_test(factory, settings=settings(SETTINGS, max_examples=examples))
     finally:
         line = record_run(world, request.node.name)
-        if report:
-            report.write_line(line)
+        if report:  # past pytest's capture, so the counts show in every run's output
+            with request.config.pluginmanager.get_plugin(
+                "capturemanager"
+            ).global_and_fixture_disabled():
+                report.write_line(line)
     if world.findings:
         ARTIFACTS.mkdir(exist_ok=True)
         (ARTIFACTS / f"simulated-trial-findings-{request.node.name}.txt").write_text(
