@@ -69,7 +69,17 @@ def test_summary_export_totals_match_the_sheets(app, study, clock):
     assert rows[0] == SUMMARY
     found = by_key(rows, 0)
     today = clock().date().isoformat()
-    assert found[(study.amy.study_id,)][4:13] == ["active", "3", "0", "3", "1", "2", "40", "1", today]
+    assert found[(study.amy.study_id,)][4:13] == [
+        "active",
+        "3",
+        "0",
+        "3",
+        "1",
+        "2",
+        "40",
+        "1",
+        today,
+    ]
     assert found[(study.amy.study_id,)][13:] == ["3", "0"]  # weeks 1-3 met, all after enrolment
     assert found[(study.dee.study_id,)][13:] == ["2", "0"]  # week 3 was cancelled
     assert found[(study.ben.study_id,)][4:9] == ["active", "1", "1", "2", "1"]
