@@ -161,15 +161,25 @@ def test_cancelling_a_meeting_with_marks_asks_then_removes_them_into_the_audit_t
     }
 
 
-def test_a_meeting_wrongly_recorded_held_can_be_cleared_then_moved(factory, client, db, clock):
+def test_a_meeting_wrongly_recorded_held_can_be_cleared_then_moved(app, factory, client, db, clock):
+    from p4p.modules.sites.meetings import move_meeting
+
     _site, cohort, _people, _f = setup_site(factory, client)
     future = past_meeting(cohort, 4)
     future.status = "held"  # old data, from before the rule
     db.commit()
+    page = client.get(f"/staff/meetings/{future.id}/delivery").get_data(as_text=True)
+    assert "Not recorded yet (clear this record)" in page
     cleared = client.post(f"/staff/meetings/{future.id}/delivery", data={"status": "scheduled"})
     assert cleared.status_code == 302
     db.expire_all()
-    assert db.get(type(future), future.id).status == "scheduled"
+    future = db.get(type(future), future.id)
+    assert future.status == "scheduled"
+    later = future.starts_at + timedelta(days=1)
+    with app.test_request_context():
+        move_meeting(db, future, later, "holiday", _f.id, clock())
+    db.expire_all()
+    assert db.get(type(future), future.id).starts_at == later
 
 
 def test_a_meeting_with_marks_cannot_move_into_the_future(app, factory, client, db, clock):
