@@ -6,6 +6,7 @@ The clock stands at Tuesday 2026-03-10 15:00 UTC; the factory's cohort meets on 
 10:00 Chicago time from Feb 23, so weeks 1-3 have started and week 4 (March 16) has not.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -245,3 +246,26 @@ def test_reports_and_exports_ignore_marks_on_future_or_cancelled_meetings(
     assert arm.completers == 0 and arm.dose[0] == len(people)
     long = csv_rows(coordinator.get("/reports/attendance.csv?format=long").get_data(as_text=True))
     assert {r[7] for r in long[1:] if r[0] == people[0].study_id} == {"unmarked"}
+
+
+def test_participant_pages_ignore_marks_the_reports_do_not_count(app, factory, client, db, clock):
+    """The participant's progress and the facilitator's page agree with the reports."""
+    from conftest import login
+
+    _site, cohort, people, facilitator = setup_site(factory, client)
+    person = people[0]
+    for week, status in ((2, "present"), (4, "present"), (5, "late")):
+        db.add(
+            Attendance(
+                meeting_id=past_meeting(cohort, week).id, participant_id=person.id,
+                status=status, mode="in_person", recorded_by_id=facilitator.id,
+                recorded_at=clock(),
+            )
+        )  # fmt: skip
+    db.commit()
+    page = client.get(f"/staff/participants/{person.id}").get_data(as_text=True)
+    assert re.search(r"<dt>Meetings attended</dt><dd>(\d+)", page).group(1) == "1"
+    own = app.test_client()
+    login(own, person.user.email)
+    progress = own.get("/progress").get_data(as_text=True)
+    assert re.search(r"<dt>Group meetings attended</dt><dd>(\d+)", progress).group(1) == "1"

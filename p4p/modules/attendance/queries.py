@@ -260,7 +260,7 @@ def participant_detail(
     from p4p.modules.practice import service as practice
 
     states = week_states(participant, program, done_weeks(db, participant.id), now)
-    attendance = participant_queries.attendance_by_week(db, participant.id)
+    attendance = participant_queries.attendance_by_week(db, participant.id, now)
     attended, made_up = participant_queries.meetings_attended(attendance)
     return ParticipantDetail(
         states=states,
