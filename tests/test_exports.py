@@ -16,7 +16,8 @@ from p4p.modules.reports.exports import neutralise
 LONG = ["study_id", "site", "cohort", "arm", "week", "meeting_date", "meeting_status",
         "attendance_status", "made_up", "mode"]  # fmt: skip
 SUMMARY = ["study_id", "site", "cohort", "arm", "status", "meetings_attended", "makeups", "dose",
-           "completer", "weeks_done", "practice_minutes", "practice_days", "last_activity"]  # fmt: skip
+           "completer", "weeks_done", "practice_minutes", "practice_days", "last_activity",
+           "meetings_offered", "meetings_not_yet_enrolled"]  # fmt: skip
 DICTIONARY = [
     "Variable / Field Name", "Form Name", "Section Header", "Field Type", "Field Label",
     "Choices, Calculations, OR Slider Labels", "Field Note",
@@ -68,7 +69,19 @@ def test_summary_export_totals_match_the_sheets(app, study, clock):
     assert rows[0] == SUMMARY
     found = by_key(rows, 0)
     today = clock().date().isoformat()
-    assert found[(study.amy.study_id,)][4:] == ["active", "3", "0", "3", "1", "2", "40", "1", today]
+    assert found[(study.amy.study_id,)][4:13] == [
+        "active",
+        "3",
+        "0",
+        "3",
+        "1",
+        "2",
+        "40",
+        "1",
+        today,
+    ]
+    assert found[(study.amy.study_id,)][13:] == ["3", "0"]  # weeks 1-3 met, all after enrolment
+    assert found[(study.dee.study_id,)][13:] == ["2", "0"]  # week 3 was cancelled
     assert found[(study.ben.study_id,)][4:9] == ["active", "1", "1", "2", "1"]
     assert found[(study.cal.study_id,)][4:9] == ["withdrawn", "0", "0", "0", "0"]
     assert found[(study.cal.study_id,)][12] == ""  # being marked absent is no activity

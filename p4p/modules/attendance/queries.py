@@ -46,7 +46,10 @@ def _ended(meeting: Meeting, now: datetime) -> bool:
 
 
 def dashboard(db: Session, user: User, now: datetime):
-    """Cohorts with their next meeting, and past meetings whose sheet or record is unfinished."""
+    """Cohorts with their next meeting, and past meetings whose sheet or record is unfinished.
+
+    A meeting expects a mark from each active person enrolled when it started (people who
+    enrolled later are "not yet enrolled" for it), counted per meeting in one query."""
     cohorts = cohorts_for(db, user)
     cohort_ids = [c.id for c in cohorts]
     active = dict(
@@ -60,8 +63,19 @@ def dashboard(db: Session, user: User, now: datetime):
         db.execute(
             select(Attendance.meeting_id, func.count(Attendance.id))
             .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .where(Meeting.cohort_id.in_(cohort_ids))
+            .join(Participant, Participant.id == Attendance.participant_id)
+            .where(Meeting.cohort_id.in_(cohort_ids), Participant.withdrawn_at.is_(None))
+            .where(Participant.enrolled_at <= Meeting.starts_at)
             .group_by(Attendance.meeting_id)
+        ).all()
+    )
+    expected = dict(
+        db.execute(
+            select(Meeting.id, func.count(Participant.id))
+            .join(Participant, Participant.cohort_id == Meeting.cohort_id)
+            .where(Meeting.cohort_id.in_(cohort_ids), Meeting.starts_at <= now)
+            .where(Participant.withdrawn_at.is_(None), Participant.enrolled_at <= Meeting.starts_at)
+            .group_by(Meeting.id)
         ).all()
     )
     overview, to_record = [], []
@@ -70,9 +84,9 @@ def dashboard(db: Session, user: User, now: datetime):
         for meeting in cohort.meetings:
             if meeting.status == "cancelled" or not _ended(meeting, now):
                 continue
-            count = marked.get(meeting.id, 0)
-            if count < active.get(cohort.id, 0) or meeting.status != "held":
-                to_record.append(MeetingToRecord(meeting, cohort, count, active.get(cohort.id, 0)))
+            count, due = marked.get(meeting.id, 0), expected.get(meeting.id, 0)
+            if count < due or meeting.status != "held":
+                to_record.append(MeetingToRecord(meeting, cohort, count, due))
     to_record.sort(key=lambda item: item.meeting.starts_at, reverse=True)
     return overview, to_record
 
@@ -177,6 +191,7 @@ def _missed_in_a_row(db: Session, now: datetime, active: list, durations: set[in
         .join(Participant, Participant.id == Attendance.participant_id)
         .join(Cohort, Cohort.id == Participant.cohort_id)
         .where(*active, Meeting.status != "cancelled", over)
+        .where(Meeting.starts_at >= Participant.enrolled_at)  # not yet enrolled: no mark counts
         .subquery()
     )
     return dict(
@@ -191,7 +206,8 @@ def _missed_in_a_row(db: Session, now: datetime, active: list, durations: set[in
 
 def _no_recent_practice(db: Session, now: datetime, active: list, spans) -> dict:
     """During the program (from 14 days after the first meeting to 7 days after the last),
-    nothing logged in the last 14 days; counted from the first meeting if never.
+    nothing logged in the last 14 days; counted from the first meeting if never. Someone who
+    enrolled late gets the same 14 days from their enrolment before this rule applies.
 
     `spans` holds each cohort's (id, timezone, first and last meeting start)."""
     cutoffs: dict[date, list[int]] = defaultdict(list)  # last quiet day -> cohorts in program
@@ -219,6 +235,7 @@ def _no_recent_practice(db: Session, now: datetime, active: list, spans) -> dict
             select(Participant.id, Participant.arm)
             .join(Cohort, Cohort.id == Participant.cohort_id)
             .where(*active, in_program_and_quiet)
+            .where(Participant.enrolled_at <= now - timedelta(days=NO_PRACTICE_DAYS))
         ).all()
     )
 
@@ -243,7 +260,7 @@ def participant_detail(
     from p4p.modules.practice import service as practice
 
     states = week_states(participant, program, done_weeks(db, participant.id), now)
-    attendance = participant_queries.attendance_by_week(db, participant.id)
+    attendance = participant_queries.attendance_by_week(db, participant.id, now)
     attended, made_up = participant_queries.meetings_attended(attendance)
     return ParticipantDetail(
         states=states,

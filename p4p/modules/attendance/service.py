@@ -8,18 +8,23 @@ the changes named, so two devices never silently overwrite each other.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
+# The delivery record lives in delivery.py; callers keep importing it from here.
+from p4p.modules.attendance.delivery import CancelNeedsConfirmation, record_delivery  # noqa: F401
 from p4p.modules.attendance.models import ATTENDED, Attendance, AttendanceStatus
+from p4p.modules.attendance.rules import closed_reason, not_yet_enrolled, require_open
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
-from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus
+from p4p.modules.sites.models import Cohort, Meeting
 from p4p.modules.sites.service import visible_site_ids
+from p4p.problems import Problems
 
 STATUSES = tuple(AttendanceStatus)
 MODES = ("in_person", "video")
@@ -71,10 +76,14 @@ def participant_in_scope(db: Session, user: User, participant_id: int) -> Partic
 
 
 def sheet(db: Session, meeting: Meeting) -> list[tuple[Participant, Attendance | None]]:
-    """Everyone in the cohort (withdrawn too, shown as such) with their mark, in two queries."""
+    """Everyone in the cohort (withdrawn too, shown as such) with their mark, in two queries;
+    people who enrolled after the meeting started are not on it (not yet enrolled)."""
     participants = db.scalars(
         select(Participant)
-        .where(Participant.cohort_id == meeting.cohort_id)
+        .where(
+            Participant.cohort_id == meeting.cohort_id,
+            Participant.enrolled_at <= meeting.starts_at,
+        )
         .options(joinedload(Participant.user))
         .order_by(Participant.withdrawn_at.is_not(None), Participant.study_id)
     ).all()
@@ -94,9 +103,17 @@ def _snapshot(attendance: Attendance | None) -> dict | None:
 def save_sheet(
     db: Session, meeting: Meeting, marks: dict[int, Mark], actor: User, now: datetime
 ) -> int:
-    """Save every changed line at once, or nothing; return how many lines changed."""
+    """Save every changed line at once, or nothing; return how many lines changed.
+
+    A meeting that has not started or was cancelled takes no mark (Problems); taking a mark
+    back (status None) is always allowed, so old marks made before that rule can be removed.
+    """
+    if any(mark.status is not None for mark in marks.values()):
+        require_open(meeting, now)
     rows = sheet(db, meeting)
     current = {p.id: (p, a) for p, a in rows}
+    if any(pid not in current for pid in marks):
+        raise Problems({"meeting": _l("Someone on this sheet was not enrolled at this meeting.")})
     stale = [
         current[pid]
         for pid, mark in marks.items()
@@ -156,47 +173,6 @@ def save_sheet(
     return changed
 
 
-def record_delivery(
-    db: Session,
-    meeting: Meeting,
-    *,
-    status: str,
-    actual_minutes: int | None,
-    sections: list[str],
-    note: str | None,
-    actor: User,
-    now: datetime,
-) -> None:
-    """Mark a meeting held or cancelled with its fidelity record (length, parts covered, note)."""
-    before = {
-        "status": meeting.status,
-        "actual_minutes": meeting.actual_minutes,
-        "sections_covered": meeting.sections_covered,
-        "note": meeting.delivery_notes,
-    }
-    meeting.status = status
-    meeting.actual_minutes = actual_minutes if status == MeetingStatus.HELD else None
-    meeting.sections_covered = sections if status == MeetingStatus.HELD else []
-    meeting.delivery_notes = note
-    meeting.delivery_recorded_at, meeting.delivery_recorded_by_id = now, actor.id
-    record(
-        db,
-        at=now,
-        actor_id=actor.id,
-        action="meeting-delivery",
-        entity="meeting",
-        entity_id=meeting.id,
-        old=before,
-        new={
-            "status": status,
-            "actual_minutes": meeting.actual_minutes,
-            "sections_covered": meeting.sections_covered,
-            "note": note,
-        },
-    )
-    db.commit()
-
-
 def record_makeup(
     db: Session,
     participant: Participant,
@@ -207,7 +183,12 @@ def record_makeup(
     actor: User,
     now: datetime,
 ) -> Attendance:
-    """Record that a missed week was made up; it counts toward the participant's dose."""
+    """Record that a missed week was made up; it counts toward the participant's dose.
+
+    Only a meeting that started, was not cancelled and came after the enrolment can be made up."""
+    require_open(meeting, now, field="meeting_id")
+    if not_yet_enrolled(participant.enrolled_at, meeting):
+        raise Problems({"meeting_id": _l("This meeting was before the participant enrolled.")})
     attendance = db.scalar(
         select(Attendance).where(
             Attendance.meeting_id == meeting.id, Attendance.participant_id == participant.id
@@ -246,13 +227,17 @@ def record_makeup(
 
 
 def missed_meetings(
-    meetings: list[Meeting], attendance_by_week: dict, now: datetime
+    meetings: list[Meeting],
+    attendance_by_week: dict,
+    now: datetime,
+    enrolled_at: datetime | None = None,
 ) -> list[Meeting]:
-    """Meetings already started that the participant did not attend: the weeks a make-up can be for."""
+    """Meetings already started (not cancelled, not before the enrolment) that the participant
+    did not attend: the weeks a make-up can be for."""
     return [
         m
         for m in meetings
-        if m.status != MeetingStatus.CANCELLED
-        and m.starts_at <= now
+        if closed_reason(m, now) is None
+        and not (enrolled_at is not None and not_yet_enrolled(enrolled_at, m))
         and getattr(attendance_by_week.get(m.week), "status", None) not in ATTENDED
     ]

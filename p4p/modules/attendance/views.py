@@ -2,6 +2,7 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -18,11 +19,14 @@ from p4p.modules.attendance.forms import (
     MakeupForm,
     read_sheet,
 )
+from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.sites.service import local_datetime, local_today
+from p4p.problems import Problems, show_on_form
 
 bp = Blueprint("attendance", __name__, url_prefix="/staff")
+CLEAR_CHOICE = SelectChoice("scheduled", _l("Not recorded yet (clear this record)"))
 
 
 def _user():
@@ -50,6 +54,7 @@ def _render_sheet(meeting, form, *, values=None, errors=None, conflict=None, sta
         "facilitator/sheet.html",
         meeting=meeting,
         rows=rows,
+        closed=closed_reason(meeting, now()),
         form=form,
         values=values or {},
         errors=errors or {},
@@ -78,6 +83,8 @@ def sheet(meeting_id: int):
         return _render_sheet(meeting, form, values=marks, errors=errors, status=422)
     try:
         changed = service.save_sheet(db, meeting, marks, _user(), now())
+    except Problems as refused:  # not started, cancelled, or someone not enrolled at it
+        return _render_sheet(meeting, form, values=marks, errors=refused.problems, status=422)
     except service.SheetConflict as conflict:
         # Keep what this person chose, show what the other save changed, let them save again.
         return _render_sheet(meeting, form, values=marks, conflict=conflict, status=409)
@@ -109,22 +116,38 @@ def delivery(meeting_id: int):
         note=meeting.delivery_notes,
     )
     form.sections.choices = [SelectChoice(s.id, s.heading) for s in week.sections]
+    if meeting.status != "scheduled":  # a record made by mistake can be cleared
+        form.status.choices = [*form.status.choices, CLEAR_CHOICE]
+    marks_to_remove = None
     if form.validate_on_submit():
-        service.record_delivery(
-            db,
-            meeting,
-            status=form.status.data,
-            actual_minutes=form.actual_minutes.data,
-            sections=form.sections.data,
-            note=(form.note.data or "").strip() or None,
-            actor=_user(),
-            now=now(),
-        )
-        flash(_("The meeting record is saved."), "success")
-        return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
-    return render_template("facilitator/delivery.html", meeting=meeting, form=form, week=week), (
-        422 if form.is_submitted() else 200
+        try:
+            service.record_delivery(
+                db,
+                meeting,
+                status=form.status.data,
+                actual_minutes=form.actual_minutes.data,
+                sections=form.sections.data,
+                note=(form.note.data or "").strip() or None,
+                actor=_user(),
+                now=now(),
+                remove_marks=request.form.get("remove_marks") == "1",
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        except service.CancelNeedsConfirmation as asked:
+            marks_to_remove = asked.marks
+        else:
+            flash(_("The meeting record is saved."), "success")
+            return redirect(url_for("attendance.sheet", meeting_id=meeting.id))
+    page = render_template(
+        "facilitator/delivery.html",
+        meeting=meeting,
+        form=form,
+        week=week,
+        closed=closed_reason(meeting, now()),
+        marks_to_remove=marks_to_remove,
     )
+    return page, 409 if marks_to_remove else (422 if form.is_submitted() else 200)
 
 
 @bp.route("/participants/<int:participant_id>")
@@ -155,7 +178,9 @@ def makeup(participant_id: int):
     moment = now()
     timezone = person.cohort.site.timezone
     detail = queries.participant_detail(db, person, get_program(), moment)
-    missed = service.missed_meetings(person.cohort.meetings, detail.attendance, moment)
+    missed = service.missed_meetings(
+        person.cohort.meetings, detail.attendance, moment, person.enrolled_at
+    )
     form = MakeupForm(
         today=local_today(moment, timezone),
         meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed},

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -99,6 +99,8 @@ class ParticipantForm(AssignmentFields):
     )
     arm = _arm_field()
     cohort_id = _cohort_field()
+    # Shown only when the chosen cohort has finished (the service asks for it).
+    finished_ok = BooleanField(_l("Yes, enrol this person into a cohort that has finished"))
 
     def __init__(self, *args, cohorts=(), program=None, **kwargs):
         super().__init__(*args, cohorts=cohorts, program=program, **kwargs)
@@ -169,4 +171,7 @@ class RosterForm(Form):
             "Columns: study_id, name, email, phone, language, cohort. Saved as CSV UTF-8."
         ),
         validators=[FileRequired(_l("Choose a CSV file to upload."))],
+    )
+    finished_ok = BooleanField(
+        _l("Also enrol rows into cohorts that have finished (they have no meeting left)")
     )

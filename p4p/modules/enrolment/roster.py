@@ -14,11 +14,16 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from p4p.modules.auth.accounts import clean_email, emails_in_use
 from p4p.modules.curriculum.models import Program
-from p4p.modules.enrolment.service import Enrolment, add_participant, details_problems
+from p4p.modules.enrolment.service import (
+    Enrolment,
+    add_participant,
+    details_problems,
+    finished_problem,
+)
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
 
@@ -106,7 +111,13 @@ def _cells_by_column(header: list[str], cells: list[str]) -> dict[str, str] | No
     return {name: cell.strip() for name, cell in zip(header, cells, strict=True)}
 
 
-def check_roster(db: Session, data: bytes, program: Program) -> list[RosterRow]:
+def check_roster(
+    db: Session,
+    data: bytes,
+    program: Program,
+    now: datetime | None = None,
+    finished_ok: bool = False,
+) -> list[RosterRow]:
     """Every row as an Enrolment, or RosterRefused naming each bad line and column."""
     rows = read_rows(data)
     cohorts = _cohorts_by_name(db)
@@ -117,6 +128,9 @@ def check_roster(db: Session, data: bytes, program: Program) -> list[RosterRow]:
             problems.append(RowProblem(line, None, message))
             continue
         row, row_problems = _check_row(line, cells, cohorts, program)
+        finished = None if finished_ok or row_problems else finished_problem(row.cohort, now)
+        if finished:
+            row_problems.append(RowProblem(line, "cohort", finished))
         checked.append(row)
         problems.extend(row_problems)
     problems.extend(_duplicates(db, checked))
@@ -129,7 +143,9 @@ def check_roster(db: Session, data: bytes, program: Program) -> list[RosterRow]:
 
 def _cohorts_by_name(db: Session) -> dict[str, list[Cohort]]:
     by_name = defaultdict(list)
-    for cohort in db.scalars(select(Cohort)):
+    # Meetings and site too: a finished cohort is found from them without a query per row.
+    query = select(Cohort).options(selectinload(Cohort.meetings), selectinload(Cohort.site))
+    for cohort in db.scalars(query):
         by_name[cohort.name.strip().lower()].append(cohort)
     return by_name
 
@@ -196,10 +212,17 @@ def _duplicates(db: Session, rows: list[RosterRow]) -> list[RowProblem]:
 
 
 def import_roster(
-    db: Session, data: bytes, *, program: Program, actor_id: int, now: datetime
+    db: Session,
+    data: bytes,
+    *,
+    program: Program,
+    actor_id: int,
+    now: datetime,
+    finished_ok: bool = False,
 ) -> list[Participant]:
-    """Check the whole file, then enrol every row in one transaction (one audit event each)."""
-    rows = check_roster(db, data, program)
+    """Check the whole file, then enrol every row in one transaction (one audit event each).
+    A row into a finished cohort is refused by line unless `finished_ok` (the upload's box)."""
+    rows = check_roster(db, data, program, now, finished_ok)
     try:
         participants = [
             add_participant(

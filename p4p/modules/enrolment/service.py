@@ -9,6 +9,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,7 @@ from p4p.modules.auth.service import new_user
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
+from p4p.modules.sites.service import local_datetime
 from p4p.names import person_name
 from p4p.phones import to_e164
 from p4p.problems import Problems, raise_if_any
@@ -72,6 +74,22 @@ def cohort_problem(arm: str, cohort: Cohort | None, program: Program) -> str | N
         label = program.arms[cohort.arm].label if cohort.arm in program.arms else cohort.arm
         return _l("%(cohort)s is a %(program)s cohort.", cohort=cohort.name, program=label)
     return None
+
+
+def finished_problem(cohort: Cohort | None, now: datetime | None) -> str | None:
+    """A cohort whose every meeting has started has nothing left to attend: everything would
+    be "not yet enrolled" for a new person, so enrolling there needs a confirmation."""
+    if cohort is None or now is None or not cohort.meetings:
+        return None
+    if any(m.starts_at >= now and m.status != "cancelled" for m in cohort.meetings):
+        return None
+    last = max(m.starts_at for m in cohort.meetings)
+    return _l(
+        "%(cohort)s has finished (its last meeting was on %(day)s): the person would have no "
+        "meeting to attend. Confirm to enrol them anyway.",
+        cohort=cohort.name,
+        day=format_date(local_datetime(last, cohort.site.timezone).date(), "long"),
+    )
 
 
 def details_problems(enrolment: Enrolment, cohort: Cohort | None, program: Program) -> dict:
@@ -142,11 +160,21 @@ def add_participant(
 
 
 def enrol_participant(
-    db: Session, enrolment: Enrolment, *, program: Program, actor_id: int, now: datetime
+    db: Session,
+    enrolment: Enrolment,
+    *,
+    program: Program,
+    actor_id: int,
+    now: datetime,
+    finished_ok: bool = False,
 ) -> Participant:
-    """Enrol one participant: an account without a password, and their arm and cohort."""
+    """Enrol one participant: an account without a password, and their arm and cohort.
+    A cohort that has finished takes them only with `finished_ok` (the form's confirmation)."""
     cohort = db.get(Cohort, enrolment.cohort_id) if enrolment.cohort_id else None
     problems = details_problems(enrolment, cohort, program)
+    finished = None if finished_ok or "cohort_id" in problems else finished_problem(cohort, now)
+    if finished:
+        problems["finished_ok"] = finished
     if "study_id" not in problems and study_id_in_use(db, enrolment.study_id):
         problems["study_id"] = _l("Another participant has this study ID.")
     if enrolment.email and "email" not in problems and email_in_use(db, enrolment.email):

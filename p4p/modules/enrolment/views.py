@@ -82,7 +82,12 @@ def new_participant():
         )
         try:
             participant = service.enrol_participant(
-                db, enrolment, program=program, actor_id=current_user.id, now=now()
+                db,
+                enrolment,
+                program=program,
+                actor_id=current_user.id,
+                now=now(),
+                finished_ok=form.finished_ok.data,
             )
         except Problems as refused:
             show_on_form(form, refused)
@@ -214,6 +219,7 @@ def roster_import():
                 program=get_program(),
                 actor_id=current_user.id,
                 now=now(),
+                finished_ok=form.finished_ok.data,
             )
         except roster.RosterRefused as refused:
             problems = refused.problems

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import Row, and_, bindparam, func, select
 from sqlalchemy.orm import Session
@@ -112,13 +112,19 @@ def practice_by_week(
     return {s.number: PracticeSummary(minutes[s.number], days[s.number]) for s in states}
 
 
-def attendance_by_week(db: Session, participant_id: int) -> dict[int, Attendance]:
-    from p4p.modules.sites.models import Meeting
+def attendance_by_week(db: Session, participant_id: int, now: datetime) -> dict[int, Attendance]:
+    """The person's marks by week, only those the reports count (attendance/rules.py): a mark
+    left from before that rule at a meeting not yet started, cancelled or before the
+    enrolment is not shown as attendance here either."""
+    from p4p.modules.attendance.rules import countable_mark  # attendance builds on this module
 
     rows = db.execute(
         select(Meeting.week, Attendance)
         .join(Attendance, Attendance.meeting_id == Meeting.id)
-        .where(Attendance.participant_id == participant_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(
+            Attendance.participant_id == participant_id, countable_mark(now, Meeting, Participant)
+        )
     ).all()
     return {week: attendance for week, attendance in rows}
 

@@ -183,7 +183,7 @@ def progress():
     language = _language()
     by_week = queries.practice_by_week(db, context.participant.id, context.states)
     checks = practice.self_checks(db, context.participant.id)
-    attendance = queries.attendance_by_week(db, context.participant.id)
+    attendance = queries.attendance_by_week(db, context.participant.id, now())
     attended, made_up = queries.meetings_attended(attendance)
     shown = [s for s in context.states if s.is_open] or context.states[:1]
     week_label = _("Wk %(n)d")

@@ -50,13 +50,15 @@ def export_attendance(fmt, site, arm, cohort, since, until):
                 for name, messages in form.errors.items()
             ]
             raise click.UsageError("; ".join(problems))
+        moment = now()
         exports.record_export(
             db,
             fmt=fmt,
             filters=form.filters().as_dict(),
             actor_id=None,
             via=f"command line ({_os_user()})",
-            now=now(),
+            now=moment,
         )
-        for chunk in exports.export_chunks(db, form.scope(None), fmt, program, current_app.config):
+        scope = form.scope(None, moment)
+        for chunk in exports.export_chunks(db, scope, fmt, program, current_app.config):
             click.echo(chunk, nl=False)

@@ -23,6 +23,7 @@ from p4p.modules.reports.queries import (
     cohort_conditions,
     last_activity,
     meeting_in_range,
+    offered_totals,
     practice_totals,
     weeks_done_totals,
 )
@@ -37,7 +38,9 @@ LONG_COLUMNS = (
 SUMMARY_COLUMNS = (
     "study_id", "site", "cohort", "arm", "status", "meetings_attended", "makeups", "dose",
     "completer", "weeks_done", "practice_minutes", "practice_days", "last_activity",
+    "meetings_offered", "meetings_not_yet_enrolled",
 )  # fmt: skip
+NOT_YET_ENROLLED = "not_yet_enrolled"  # the long export's status of a meeting before enrolment
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 1000  # rows read from the database and written out at a time
 
@@ -69,7 +72,9 @@ def streamed(db: Session, query: Select):
 
 
 def long_rows(db: Session, scope: Scope) -> Iterator[list]:
-    """One row per participant x meeting of their cohort; unmarked meetings say so."""
+    """One row per participant x meeting of their cohort; unmarked meetings say so, and so do
+    meetings that started before the person enrolled. A mark the reports do not count (at a
+    meeting not started or cancelled, from before that rule) reads as unmarked."""
     query = (
         select(
             Participant.study_id,
@@ -83,6 +88,7 @@ def long_rows(db: Session, scope: Scope) -> Iterator[list]:
             Attendance.status,
             Attendance.made_up_on,
             Attendance.mode,
+            Participant.enrolled_at,
         )  # fmt: skip
         .select_from(Participant)
         .join(Cohort, Cohort.id == Participant.cohort_id)
@@ -97,8 +103,12 @@ def long_rows(db: Session, scope: Scope) -> Iterator[list]:
     )
     for row in streamed(db, query):
         (study_id, site, timezone, cohort, arm, week, starts_at, meeting_status, status,
-         made_up_on, mode) = row  # fmt: skip
-        made_up = int(status is not None and status not in ATTENDED and made_up_on is not None)
+         made_up_on, mode, enrolled_at) = row  # fmt: skip
+        if starts_at < enrolled_at:
+            status, made_up_on, mode = NOT_YET_ENROLLED, None, None
+        elif meeting_status == "cancelled" or starts_at > scope.now:
+            status, made_up_on, mode = None, None, None
+        made_up = int(status not in (None, *ATTENDED) and made_up_on is not None)
         meeting_date = local_datetime(starts_at, timezone).date()
         yield [study_id, site, cohort, arm, week, meeting_date, meeting_status,
                status or "unmarked", made_up, mode or ""]  # fmt: skip
@@ -106,10 +116,11 @@ def long_rows(db: Session, scope: Scope) -> Iterator[list]:
 
 def participant_totals(scope: Scope) -> Select:
     """One row per participant of the scope with every total of the summary (and REDCap)."""
-    marks, practice, done = (
+    marks, practice, done, offered = (
         attendance_totals(scope),
         practice_totals(scope),
         weeks_done_totals(scope),
+        offered_totals(scope),
     )
     return (
         select(
@@ -120,6 +131,7 @@ def participant_totals(scope: Scope) -> Select:
             Cohort.name.label("cohort"),
             Participant.arm,
             Participant.withdrawn_at,
+            Participant.enrolled_at,
             func.coalesce(marks.c.attended, 0).label("attended"),
             func.coalesce(marks.c.made_up, 0).label("made_up"),
             marks.c.last_attended,
@@ -129,12 +141,15 @@ def participant_totals(scope: Scope) -> Select:
             func.coalesce(practice.c.minutes, 0).label("practice_minutes"),
             func.coalesce(practice.c.days, 0).label("practice_days"),
             practice.c.last_practiced,
+            func.coalesce(offered.c.offered, 0).label("offered"),
+            func.coalesce(offered.c.not_yet_enrolled, 0).label("not_yet_enrolled"),
         )  # fmt: skip
         .join(Cohort, Cohort.id == Participant.cohort_id)
         .join(Site, Site.id == Cohort.site_id)
         .outerjoin(marks, marks.c.participant_id == Participant.id)
         .outerjoin(practice, practice.c.participant_id == Participant.id)
         .outerjoin(done, done.c.participant_id == Participant.id)
+        .outerjoin(offered, offered.c.participant_id == Participant.id)
         .where(*cohort_conditions(scope))
         .order_by(Site.name, Cohort.name, Participant.study_id)
     )
@@ -155,6 +170,7 @@ def summary_rows(db: Session, scope: Scope, min_dose: int) -> Iterator[list]:
             "withdrawn" if row.withdrawn_at else "active",
             row.attended, row.made_up, dose, int(dose >= min_dose), row.weeks_done,
             row.practice_minutes, row.practice_days, person_last_activity(row),
+            row.offered, row.not_yet_enrolled,
         ]  # fmt: skip
 
 

@@ -84,9 +84,9 @@ class ReportFilterForm(Form):
             until=self.until.data,
         )
 
-    def scope(self, site_ids) -> Scope:
+    def scope(self, site_ids, now) -> Scope:
         site_ids = None if site_ids is None else tuple(site_ids)
-        return Scope(site_ids, tuple(self.sites), self.filters())
+        return Scope(site_ids, tuple(self.sites), self.filters(), now)
 
     def query_args(self) -> dict:
         """The filters as query-string arguments, for links that keep them."""

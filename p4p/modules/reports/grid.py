@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.attendance.rules import countable_mark
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import PracticeLog
@@ -40,6 +41,7 @@ class Cell:
 class GridRow:
     participant: Participant
     cells: dict[int, Cell] = field(default_factory=dict)  # week -> mark; absent key: unmarked
+    not_yet_enrolled: set[int] = field(default_factory=set)  # weeks met before they enrolled
     weeks_done: int = 0
     practice_minutes: int = 0
     last_activity: date | None = None
@@ -89,8 +91,12 @@ def cohort_in_scope(db: Session, site_ids, cohort_id: int) -> Cohort:
     return cohort
 
 
-def cohort_grid(db: Session, cohort: Cohort, program: Program) -> CohortGrid:
-    """Everyone in the cohort (withdrawn people last) with each week's mark and their totals."""
+def cohort_grid(db: Session, cohort: Cohort, program: Program, now: datetime) -> CohortGrid:
+    """Everyone in the cohort (withdrawn people last) with each week's mark and their totals.
+
+    Only marks the reports count are read (attendance/rules.py: the meeting started, is not
+    cancelled, and not before the person enrolled); weeks met before someone enrolled are
+    shown as not yet enrolled."""
     timezone = cohort.site.timezone
     meetings = {m.week: m for m in cohort.meetings}
     weeks = program.arm(cohort.arm).weeks if cohort.arm in program.arms else tuple(meetings)
@@ -108,7 +114,15 @@ def cohort_grid(db: Session, cohort: Cohort, program: Program) -> CohortGrid:
         .options(joinedload(Participant.user))
         .order_by(Participant.withdrawn_at.is_not(None), Participant.study_id)
     ).all()
-    rows = {person.id: GridRow(person) for person in people}
+    rows = {
+        person.id: GridRow(
+            person,
+            not_yet_enrolled={
+                m.week for m in meetings.values() if m.starts_at < person.enrolled_at
+            },
+        )
+        for person in people
+    }
     last_attended: dict[int, datetime] = {}
     marks = db.execute(
         select(
@@ -119,7 +133,8 @@ def cohort_grid(db: Session, cohort: Cohort, program: Program) -> CohortGrid:
             Attendance.made_up_on,
         )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
-        .where(Meeting.cohort_id == cohort.id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Meeting.cohort_id == cohort.id, countable_mark(now, Meeting, Participant))
     )
     for participant_id, week, starts_at, status, made_up_on in marks:
         cell = Cell(status, made_up_on)

@@ -5,6 +5,10 @@ Definitions (also written under each table):
 - attended: a mark of present, late or left early (ATTENDED). Unmarked is not absent.
 - make-up: a mark with made_up_on set whose status is absent or excused.
 - dose: meetings attended + make-ups. Completer: dose >= COMPLETER_MIN_DOSE.
+- a mark counts only at a meeting that has started, is not cancelled and did not start
+  before the person enrolled (attendance/rules.py); older rows that break this read as
+  unmarked. A meeting that started before someone enrolled is "not yet enrolled" for them:
+  it is not in their denominator (meetings offered) nor in a week's participants.
 - a date range keeps meetings whose local date falls in it (and practice logged on days in
   it); cohorts with no meeting in the range are left out.
 """
@@ -17,6 +21,7 @@ from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.attendance.rules import countable_mark
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
@@ -55,11 +60,20 @@ class ReportFilters:
 
 @dataclass(frozen=True)
 class Scope:
-    """The sites a user may see (site_ids None: all) and the filters they chose."""
+    """The sites a user may see (site_ids None: all), the filters they chose, and the moment
+    of the report: marks count only at meetings started by then (see countable)."""
 
     site_ids: tuple[int, ...] | None
     sites: tuple[SiteRef, ...]
     filters: ReportFilters = ReportFilters()
+    now: datetime | None = None
+
+    def countable(self, meeting=Meeting, participant=Participant):
+        """SQL: a mark the reports count; old marks at a meeting that has not started, was
+        cancelled or started before the person enrolled are never counted (read as unmarked)."""
+        if self.now is None:
+            raise ValueError("a report needs its moment (Scope.now)")
+        return countable_mark(self.now, meeting, participant)
 
     def timezone_of(self, site_id: int) -> str:
         return next(site.timezone for site in self.sites if site.id == site_id)
@@ -154,7 +168,7 @@ def has_range(scope: Scope) -> bool:
 def attendance_totals(scope: Scope, *, with_last: bool = True):
     """Per participant: meetings attended and make-ups over the meetings in range and, with
     `with_last`, the last attended meeting and the last make-up day (a subquery keyed by
-    participant_id)."""
+    participant_id). Only countable marks (Scope.countable) are read."""
     columns = [
         Attendance.participant_id,
         count_where(is_attended()).label("attended"),
@@ -163,18 +177,33 @@ def attendance_totals(scope: Scope, *, with_last: bool = True):
     if with_last:
         columns.append(func.max(case((is_attended(), Meeting.starts_at))).label("last_attended"))
         columns.append(func.max(case((is_made_up(), Attendance.made_up_on))).label("last_made_up"))
-    query = select(*columns)
-    conditions = cohort_conditions(scope)
-    if with_last or has_range(scope):
-        query = query.join(Meeting, Meeting.id == Attendance.meeting_id).join(
-            Cohort, Cohort.id == Meeting.cohort_id
-        )
-        query = query.where(*conditions, meeting_in_range(scope))
-    elif conditions:
-        # Counting needs no meeting: marks of the people in scope, found by their id index.
-        people = select(Participant.id).join(Cohort, Cohort.id == Participant.cohort_id)
-        query = query.where(Attendance.participant_id.in_(people.where(*conditions)))
+    query = (
+        select(*columns)
+        .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .where(*cohort_conditions(scope), meeting_in_range(scope), scope.countable())
+    )
     return query.group_by(Attendance.participant_id).subquery("attendance_totals")
+
+
+def offered_totals(scope: Scope):
+    """Per participant, over the meetings in range that have started and are not cancelled:
+    those offered to them (the dose denominator) and those before they enrolled."""
+    started = and_(Meeting.status != "cancelled", Meeting.starts_at <= scope.now)
+    before = Meeting.starts_at < Participant.enrolled_at
+    return (
+        select(
+            Participant.id.label("participant_id"),
+            count_where(and_(started, ~before)).label("offered"),
+            count_where(before).label("not_yet_enrolled"),
+        )
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .join(Meeting, Meeting.cohort_id == Participant.cohort_id)
+        .where(*cohort_conditions(scope), meeting_in_range(scope))
+        .group_by(Participant.id)
+        .subquery("offered_totals")
+    )
 
 
 def practice_totals(scope: Scope):

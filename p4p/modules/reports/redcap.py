@@ -8,6 +8,7 @@ variable names of lowercase letters, digits and underscores that start with a le
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
@@ -38,6 +39,7 @@ ATTENDANCE_CODES = {
     AttendanceStatus.EXCUSED: 4, AttendanceStatus.ABSENT: 5,
 }  # fmt: skip
 NOT_MARKED = 0
+NOT_YET_ENROLLED = 6  # the meeting started before the person enrolled
 MEETING_CODES = {MeetingStatus.SCHEDULED: 1, MeetingStatus.HELD: 2, MeetingStatus.CANCELLED: 3}
 STATUS_CODES = {"active": 1, "withdrawn": 2}
 LONGEST_SUFFIX = len("practice_days")
@@ -107,6 +109,7 @@ class Fields:
         ]  # fmt: skip
         marks = {NOT_MARKED: _("Not marked")}
         marks.update({code: str(STATUS_LABELS[s]) for s, code in ATTENDANCE_CODES.items()})
+        marks[NOT_YET_ENROLLED] = _("Not yet enrolled (the meeting was before enrolment)")
         meeting_labels = {
             "scheduled": _("Scheduled"),
             "held": _("Held"),
@@ -134,6 +137,13 @@ class Fields:
                    high] + [""] * 8  # fmt: skip
 
 
+def _as_utc(moment):
+    """MAX() over a CASE loses the column's type, so SQLite gives back text or a naive value."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
 def record_rows(
     db: Session, scope: Scope, fields: Fields, event: str, min_dose: int
 ) -> Iterator[list]:
@@ -150,8 +160,9 @@ def record_rows(
             ],
         )  # fmt: skip
         .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
         .join(Cohort, Cohort.id == Meeting.cohort_id)
-        .where(*conditions)
+        .where(*conditions, scope.countable())
         .group_by(Attendance.participant_id)
         .subquery("marks_by_week")
     )
@@ -159,6 +170,7 @@ def record_rows(
         select(
             Meeting.cohort_id,
             *[func.max(case((Meeting.week == w, Meeting.status))).label(f"h{w}") for w in weeks],
+            *[func.max(case((Meeting.week == w, Meeting.starts_at))).label(f"t{w}") for w in weeks],
         )
         .join(Cohort, Cohort.id == Meeting.cohort_id)
         .where(*conditions)
@@ -185,6 +197,9 @@ def record_rows(
             meeting = values[f"h{week}"]
             if meeting is None:  # no meeting that week in the range: nothing to say
                 record += ["", "", ""]
+                continue
+            if _as_utc(values[f"t{week}"]) < row.enrolled_at:
+                record += [MEETING_CODES[meeting], NOT_YET_ENROLLED, 0]
                 continue
             status = values[f"s{week}"]
             made_up = values[f"m{week}"] or 0

@@ -47,6 +47,15 @@ def summary_report(
     for figures in arms.values():
         figures.by_week = {week: WeekFigures(week) for week in figures.weeks}
     conditions = cohort_conditions(scope)
+    # Who was enrolled when each meeting started: a week's participants, per person.
+    enrolled_by_then = (
+        select(func.count(Participant.id))
+        .where(
+            Participant.cohort_id == Meeting.cohort_id,
+            Participant.enrolled_at <= Meeting.starts_at,
+        )
+        .scalar_subquery()
+    )
     meetings = db.execute(
         select(
             Meeting.cohort_id,
@@ -57,6 +66,7 @@ def summary_report(
             Cohort.site_id,
             Cohort.name,
             meeting_in_range(scope).label("in_range"),
+            enrolled_by_then.label("enrolled_by_then"),
         )
         .join(Cohort, Cohort.id == Meeting.cohort_id)
         .where(*conditions)
@@ -105,11 +115,13 @@ def _meetings_and_heads(arms, meetings, heads, scope, program, now) -> dict:
         arm.enrolled += enrolled
         arm.withdrawn += withdrawn
         spans = week_windows(rows, timezone, arm.weeks, program.cadence_days)
-        today, in_range = local_today(now, timezone), {m.week for m in rows if m.in_range}
+        today = local_today(now, timezone)
+        # People who enrolled after a week's meeting started are not yet enrolled for it.
+        by_then = {m.week: m.enrolled_by_then for m in rows if m.in_range}
         for week, (opens_on, _ends_on) in spans.items():
-            if opens_on is not None and opens_on <= today and week in in_range:
-                arm.by_week[week].participants_open += enrolled
-                arm.participant_weeks += enrolled
+            if opens_on is not None and opens_on <= today and week in by_then:
+                arm.by_week[week].participants_open += by_then[week]
+                arm.participant_weeks += by_then[week]
         windows[cohort_id] = (arm, [(o, e, w) for w, (o, e) in spans.items() if o and e])
     return windows
 
@@ -152,8 +164,9 @@ def _marks_by_week(db: Session, scope: Scope, arms: dict) -> None:
             func.count(Attendance.id),
         )
         .join(Meeting, Meeting.id == Attendance.meeting_id)
+        .join(Participant, Participant.id == Attendance.participant_id)
         .join(Cohort, Cohort.id == Meeting.cohort_id)
-        .where(*cohort_conditions(scope), meeting_in_range(scope))
+        .where(*cohort_conditions(scope), meeting_in_range(scope), scope.countable())
         .group_by(Cohort.arm, Meeting.week)
     )
     for arm_key, week, attended, made_up, marked in rows:

@@ -49,8 +49,9 @@ def _summary_page(site_id: int | None = None):
         abort(404)  # no such site, or not one of the facilitator's: the same answer
     if not form.validate():
         return render_template("reports/summary.html", form=form, report=None, site=site), 422
+    moment = now()
     report = summary_report(
-        db, form.scope(site_ids), program, now(), current_app.config["COMPLETER_MIN_DOSE"]
+        db, form.scope(site_ids, moment), program, moment, current_app.config["COMPLETER_MIN_DOSE"]
     )
     return render_template(
         "reports/summary.html",
@@ -79,13 +80,14 @@ def site(site_id: int):
 @allow(*STAFF_ROLES)
 def cohort(cohort_id: int):
     chosen = grid.cohort_in_scope(db, _site_ids(), cohort_id)
-    report = grid.cohort_grid(db, chosen, get_program())
+    moment = now()
+    report = grid.cohort_grid(db, chosen, get_program(), moment)
     return render_template(
         "reports/cohort.html",
         grid=report,
         attendance_chart=charts.cohort_chart(report),
         min_dose=current_app.config["COMPLETER_MIN_DOSE"],
-        now=now(),
+        now=moment,
         status_labels=STATUS_LABELS,
         status_symbols=STATUS_SYMBOLS,
     )
@@ -115,7 +117,9 @@ def attendance_csv():
         via="web",
         now=moment,
     )
-    chunks = exports.export_chunks(db, form.scope(site_ids), fmt, program, current_app.config)
+    chunks = exports.export_chunks(
+        db, form.scope(site_ids, moment), fmt, program, current_app.config
+    )
     filename = exports.export_filename(fmt, moment)
     return Response(
         stream_with_context(chunks),

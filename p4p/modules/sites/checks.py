@@ -86,7 +86,12 @@ def move_problems(meeting: Meeting, starts_at: datetime, timezone: str) -> dict:
     day, nor on or after week 4's.
     """
     if meeting.status == MeetingStatus.HELD:
-        return {"date": _l("This meeting was held, so it cannot be moved.")}
+        return {
+            "date": _l(
+                "This meeting was recorded as held, so it cannot be moved. If that record is "
+                "wrong, clear it on the meeting record first."
+            )
+        }
     if starts_at == meeting.starts_at:
         return {"date": _l("The meeting is already at that date and time.")}
     zone = ZoneInfo(timezone)

@@ -5,6 +5,7 @@ in person (and back). Each needs a reason and is audited; participants see the c
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p4p.modules.audit.service import record
@@ -22,6 +23,8 @@ def move_meeting(
     """
     timezone = meeting.cohort.site.timezone
     problems = move_problems(meeting, starts_at, timezone)
+    if not problems and (message := _marks_problem(db, meeting, starts_at, now)):
+        problems["date"] = message
     if not reason.strip():
         problems["reason"] = _l("Write why the meeting moves.")
     raise_if_any(problems)
@@ -43,6 +46,30 @@ def move_meeting(
         reason=reason.strip(),
     )
     db.commit()
+
+
+def _marks_problem(db: Session, meeting: Meeting, starts_at: datetime, now: datetime):
+    """Marks exist only for meetings that have started, and only for people enrolled by then
+    (attendance/rules.py): a move may not break that for marks already taken."""
+    from p4p.modules.attendance.models import Attendance  # attendance builds on sites
+    from p4p.modules.participants.models import Participant
+
+    enrolled = db.execute(
+        select(Participant.enrolled_at)
+        .join(Attendance, Attendance.participant_id == Participant.id)
+        .where(Attendance.meeting_id == meeting.id)
+    ).scalars()
+    latest = max(enrolled, default=None)
+    if latest is None:
+        return None
+    if starts_at > now:
+        return _l(
+            "People are already marked at this meeting, so it cannot move to a later time. "
+            "Remove the marks on its attendance sheet first if they are wrong."
+        )
+    if starts_at < latest:
+        return _l("Someone marked at this meeting enrolled after that time.")
+    return None
 
 
 def set_meeting_mode(
