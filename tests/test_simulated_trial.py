@@ -35,7 +35,7 @@ from simulation_world import ARTIFACTS, TrialWorld, record_run
 
 # The fixed run is the thorough one; the rotating run adds a new stretch of trial every day.
 EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "25"))
-ROTATING_EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "12"))
+ROTATING_EXAMPLES = int(os.environ.get("P4P_SIM_EXAMPLES", "10"))
 STEPS = int(os.environ.get("P4P_SIM_STEPS", "30"))
 SURVEY = os.environ.get("P4P_SIM_SURVEY") == "1"
 FIXED_SEED = 20270314  # the US change to daylight time, inside the simulated weeks
