@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from conftest import login
 from coordinator_helpers import as_role
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.models import WeekProgress
@@ -173,6 +173,14 @@ def test_a_deleted_practice_entry_leaves_the_page(participant_client, db, partic
     entry = db.scalar(select(PracticeLog.id).where(PracticeLog.participant_id == participant.id))
     _change(participant_client, f"/practice/{entry}/delete")
     assert "0 minutes on 0 days" in _home(participant_client)
+
+
+def test_a_bulk_statement_is_allowed_and_its_change_shows(participant_client, db, clock):
+    form = {"practiced_on": clock().date().isoformat(), "practice_type": "body-scan"}
+    _change(participant_client, "/practice", {**form, "minutes": "40", "guided": "self"})
+    db.execute(update(PracticeLog).values(minutes=15))  # e.g. a data correction
+    db.commit()
+    assert "15 minutes on 1 day" in _home(participant_client)
 
 
 def test_staff_changes_to_the_schedule_and_enrolment_show_at_once(
