@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app p4p
 
-.PHONY: run test lint bench install install-test catalogs messages clean
+.PHONY: run test test-fast lint bench install install-test catalogs messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Everything but the browser tests (no Chromium, no axe-core from npm): the run to repeat often.
+test-fast: $(VENV)/.installed-test catalogs
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check p4p tests migrations bench

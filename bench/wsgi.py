@@ -13,11 +13,8 @@ from p4p.access import public
 from p4p.clock import FixedClock
 
 
-def bench_config(
-    database_url: str, instance: str, now: datetime, secret: str, page_cache_size: int = 2000
-) -> dict:
+def bench_config(database_url: str, instance: str, now: datetime, secret: str) -> dict:
     return {
-        "PAGE_CACHE_SIZE": page_cache_size,
         "DATABASE_URL": database_url,
         "SECRET_KEY": secret,
         "INSTANCE_PATH": instance,
@@ -44,7 +41,6 @@ def create_bench_app():
             os.environ["P4P_BENCH_INSTANCE"],
             datetime.fromisoformat(os.environ["P4P_BENCH_NOW"]),
             os.environ["P4P_BENCH_SECRET"],
-            int(os.environ.get("P4P_BENCH_PAGE_CACHE_SIZE", "2000")),
         )
     )
     add_bare_route(app)

@@ -36,12 +36,11 @@ def _default_instance_path() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from p4p import access, db, i18n, page_cache, phones, security
+    from p4p import access, db, i18n, phones, security
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.curriculum import service as curriculum
-    from p4p.modules.participants import changes
 
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
     db.init_app(app)
@@ -50,8 +49,6 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
     phones.init_app(app)
-    page_cache.init_app(app)
-    changes.init_app(app)
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -54,7 +54,6 @@ DEFAULTS = {
     "PHONE_REGION": "US",  # the country of a phone number typed without its country code
     "DEFAULT_LANGUAGE": "en",
     "LANGUAGES": ["en", "es"],
-    "PAGE_CACHE_SIZE": 2000,  # rendered participant home pages kept per process (0: none)
 }
 
 # Settings that keep Flask's own names (no P4P_ prefix inside the app).

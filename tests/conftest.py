@@ -98,6 +98,11 @@ def app_config(database_url, clock, tmp_path):
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         "MAIL_BACKEND": "console",
         "BASE_URL": "http://p4p.test",
+        # argon2id's cheapest parameters: tests hash hundreds of passwords. Production keeps
+        # OWASP's (p4p.modules.auth.passwords.HASH_SETTINGS, asserted in test_auth.py).
+        "PASSWORD_HASH_TIME_COST": 1,
+        "PASSWORD_HASH_MEMORY_KIB": 8,
+        "PASSWORD_HASH_PARALLELISM": 1,
     }
 
 
@@ -164,15 +169,16 @@ class Factory:
         from p4p.modules.auth.service import create_user
 
         n = self._next()
-        user = create_user(
-            self.db,
-            email=email or f"{role}{n}@example.org",
-            name=name or f"{role.title()} {n}",
-            role=role,
-            now=self.clock(),
-            password=password,
-            language=language,
-        )
+        with self.app.app_context():  # the app's password hasher (its settings)
+            user = create_user(
+                self.db,
+                email=email or f"{role}{n}@example.org",
+                name=name or f"{role.title()} {n}",
+                role=role,
+                now=self.clock(),
+                password=password,
+                language=language,
+            )
         self.db.commit()
         return user
 

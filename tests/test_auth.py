@@ -28,12 +28,41 @@ def test_unknown_email_gets_exactly_the_same_answer_as_a_wrong_password(factory,
     assert strip(known) == strip(unknown)
 
 
-def test_passwords_are_hashed_with_argon2id_at_owasp_strength(factory, db):
+def _parameters(password_hash: str) -> tuple[int, int, int]:
+    memory, time_cost, lanes = re.search(r"m=(\d+),t=(\d+),p=(\d+)", password_hash).groups()
+    return int(memory), int(time_cost), int(lanes)
+
+
+def test_passwords_are_hashed_with_argon2id_at_owasp_strength(app_config):
+    """The production defaults (no hash settings given), not the tests' cheap ones."""
+    from p4p.modules.auth.passwords import hash_password, verify_password
+
+    production = {k: v for k, v in app_config.items() if not k.startswith("PASSWORD_HASH_")}
+    app = create_app(production)
+    with app.app_context():
+        password_hash = hash_password(PASSWORD)
+        assert verify_password(password_hash, PASSWORD)
+    app.extensions["p4p.engine"].dispose()
+    assert password_hash.startswith("$argon2id$")
+    assert _parameters(password_hash) == (19 * 1024, 2, 1)
+    assert PASSWORD not in password_hash
+
+
+def test_the_tests_hash_cheaply_and_any_hash_verifies_whatever_the_settings(factory, app):
+    """The tests' config is honoured; a hash made at OWASP strength still verifies in an app
+    with other settings (a hash carries its parameters), and a wrong password does not."""
+    from argon2 import PasswordHasher
+
+    from p4p.modules.auth.passwords import verify_password
+
     user = factory.user("coordinator")
-    assert user.password_hash.startswith("$argon2id$")
-    memory, time_cost = re.search(r"m=(\d+),t=(\d+)", user.password_hash).groups()
-    assert int(memory) >= 19 * 1024 and int(time_cost) >= 2
-    assert PASSWORD not in user.password_hash
+    assert _parameters(user.password_hash) == (8, 1, 1)
+    strong = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1).hash(PASSWORD)
+    with app.app_context():
+        assert verify_password(user.password_hash, PASSWORD)
+        assert verify_password(strong, PASSWORD)
+        assert not verify_password(strong, "wrong password here")
+        assert not verify_password(None, PASSWORD)
 
 
 @pytest.mark.parametrize("password", ["short", "password123", "aaaaaaaaaaaa", "partners4pain"])

@@ -48,6 +48,18 @@ def test_spanish_weeks_are_fairly_easy_or_easier(program):
             assert week.grade >= 70, (arm.key, week.number, week.grade)
 
 
+def test_reading_levels_wait_until_asked_for():
+    """Loading the content (every create_app, worker and CLI call) measures no reading level;
+    the first question does, once, with the same formula `curriculum check` reports."""
+    from p4p.modules.curriculum.readability import reading_grade
+
+    program, _problems = read_program(PACKAGED_CONTENT)
+    weeks = [w for arm in program.arms.values() for c in arm.content.values() for w in c.values()]
+    assert weeks and not any("grade" in vars(week) for week in weeks)
+    week = program.arm("keys_to_wellbeing").week(2, "es")
+    assert week.grade == reading_grade(week.text, "es") and "grade" in vars(week)
+
+
 def test_the_arms_are_matched_in_length_within_twenty_percent(program):
     for language in ("en", "es"):
         totals = [

@@ -56,7 +56,7 @@ def upgrade() -> None:
         if e164 is None:
             unreadable.append(user_id)
         elif e164 != phone:
-            # One row at a time through Core: the ORM's page-cache hook is not involved here.
+            # One row at a time: each number is read and rewritten in Python.
             connection.execute(users.update().where(users.c.id == user_id).values(phone=e164))
             converted += 1
     if converted:

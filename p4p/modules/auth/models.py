@@ -41,9 +41,6 @@ class User(UserMixin, Base):
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
     last_login_at: Mapped[datetime | None]
-    # Raised by every change to what this participant's home page shows (participants.changes),
-    # so a rendered home page can be kept under it and reused until it moves.
-    home_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     tokens: Mapped[list["AuthToken"]] = relationship(back_populates="user")
 

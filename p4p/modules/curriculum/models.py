@@ -1,6 +1,9 @@
 """The shape of the program definition and the weekly content (read from files, not the database)."""
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from p4p.modules.curriculum import readability
 
 # The fixed sections of every week, in order: (id, heading per language).
 SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
@@ -25,7 +28,12 @@ class Section:
     id: str
     heading: str
     html: str  # sanitised
-    text: str  # plain text, for reading aloud and measuring
+    markdown: str = field(repr=False)
+
+    @cached_property
+    def text(self) -> str:
+        """Plain text, for measuring and checking the words (made on first use, see below)."""
+        return readability.plain_text(self.markdown)
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,24 @@ class WeekContent:
     target_minutes: int
     target_days: int
     sections: tuple[Section, ...]
-    words: int
-    grade: float
+    body: str = field(repr=False)  # the Markdown of every section, measured on demand
+
+    # Measured on first use, not at load: the reading formula takes about 2 s for the whole
+    # program, and every create_app, worker and CLI call loads it, while only `curriculum
+    # check` and the content tests ask. (cached_property writes the instance's __dict__
+    # directly, so it works on a frozen dataclass.)
+    @cached_property
+    def text(self) -> str:
+        return readability.plain_text(self.body)
+
+    @cached_property
+    def words(self) -> int:
+        return readability.word_count(self.text)
+
+    @cached_property
+    def grade(self) -> float:
+        """Flesch-Kincaid grade (English) or Fernández-Huerta ease (Spanish)."""
+        return readability.reading_grade(self.text, self.language)
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)

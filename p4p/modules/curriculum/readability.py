@@ -7,7 +7,6 @@ from the network at run time; 0.7.8 counts syllables with pyphen, offline.
 import re
 
 import markdown
-import textstat
 
 _BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|blockquote|td|th)>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
@@ -41,6 +40,8 @@ def reading_grade(text: str, language: str = "en") -> float:
 
     The Spanish score runs the other way (higher is easier; 70+ is "fairly easy").
     """
+    import textstat  # here, not at the top: loading the content must not pay for it
+
     if language == "es":
         textstat.set_lang("es")
         try:

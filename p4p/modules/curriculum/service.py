@@ -14,7 +14,6 @@ import yaml
 from flask import current_app
 
 from p4p.modules.curriculum.models import SECTIONS, Arm, PracticeType, Program, Section, WeekContent
-from p4p.modules.curriculum.readability import plain_text, reading_grade, word_count
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -110,8 +109,7 @@ def parse_week(raw: str, *, arm: str, number: int, language: str) -> WeekContent
     for (section_id, _), (heading, text) in zip(
         SECTIONS, _split_sections(body, language), strict=True
     ):
-        sections.append(Section(section_id, heading, render_markdown(text), plain_text(text)))
-    text = plain_text(body)
+        sections.append(Section(section_id, heading, render_markdown(text), text))
     return WeekContent(
         arm=arm,
         number=number,
@@ -122,8 +120,7 @@ def parse_week(raw: str, *, arm: str, number: int, language: str) -> WeekContent
         target_minutes=minutes,
         target_days=days,
         sections=tuple(sections),
-        words=word_count(text),
-        grade=reading_grade(text, language),
+        body=body,
     )
 
 

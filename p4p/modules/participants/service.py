@@ -1,7 +1,7 @@
 """A participant's place in their program: which weeks are open, done, and what is next."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import bindparam, select
@@ -11,7 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import local_datetime, local_today, next_meeting, to_utc
+from p4p.modules.sites.service import local_datetime, local_today, next_meeting
 
 
 class WeekState(NamedTuple):  # a tuple, not a frozen dataclass: built 9 times a page
@@ -134,7 +134,7 @@ def set_week_done(
     if done and existing is None:
         db.add(WeekProgress(participant_id=participant.id, week=week, completed_at=now))
     elif not done and existing is not None:
-        db.delete(existing)  # through the session, so the home version moves (changes.py)
+        db.delete(existing)
     db.commit()
 
 
@@ -209,7 +209,6 @@ class HomePage:
     next_meeting: HomeMeeting | None
     plan: HomePlan | None
     check_in_done: bool  # this week's check-in is saved
-    unchanged_until: datetime  # the first moment the clock alone changes what the page shows
 
     @property
     def done_count(self) -> int:
@@ -241,13 +240,6 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
     states = states_of_weeks(weeks, meetings, timezone, done, today, program.cadence_days)
     current = current_week(states)
     upcoming = next_meeting(meetings, now)
-    # The page changes with the clock only at local midnight (weeks open, "this week" moves)
-    # and when the next meeting ends (another becomes the next).
-    changes_at = to_utc(today + timedelta(days=1), time(0), timezone)
-    if upcoming is not None:
-        changes_at = min(
-            changes_at, upcoming.starts_at + timedelta(minutes=upcoming.duration_minutes)
-        )
     return HomePage(
         participant_id=participant_id,
         arm=arm,
@@ -262,5 +254,4 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
         next_meeting=upcoming,
         plan=plans.get(current.number) if current else None,
         check_in_done=current is not None and current.number in checked,
-        unchanged_until=changes_at,
     )

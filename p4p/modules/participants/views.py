@@ -1,7 +1,5 @@
 """The participant's own pages: this week, all weeks, one week, progress."""
 
-from datetime import datetime
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -17,7 +15,6 @@ from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
-from p4p.page_cache import cached_page
 
 bp = Blueprint("participants", __name__)
 
@@ -33,19 +30,10 @@ def _language() -> str:
 @bp.route("/home")
 @allow(Role.PARTICIPANT)
 def this_week():
-    moment = now()
-    # home_version moves with every change to what the page shows (see changes.py), so a
-    # kept page is reused until then, or until the clock changes it (unchanged_until).
-    return cached_page(
-        ("home", current_user.home_version),
-        "participants/this_week.html",
-        lambda: _home_page(moment),
-        moment,
-    )
-
-
-def _home_page(moment: datetime) -> tuple[dict, datetime]:
+    """Rendered from the database on every visit: one query for the page, one for the week's
+    practice (besides the user loader's)."""
     program = get_program()
+    moment = now()
     home = service.home_page(queries.home_rows(db, current_user.id), program, moment)
     if home is None:
         abort(404)  # a participant account without a participant record
@@ -55,13 +43,13 @@ def _home_page(moment: datetime) -> tuple[dict, datetime]:
             db, home.participant_id, current.opens_on, min(current.ends_on, home.today)
         )
     arm = program.arm(home.arm)
-    context = {
-        "home": home,
-        "arm": arm,
-        "content": arm.week(current.number, _language()) if current else None,
-        "week_practice": week_practice,
-    }
-    return context, home.unchanged_until
+    return render_template(
+        "participants/this_week.html",
+        home=home,
+        arm=arm,
+        content=arm.week(current.number, _language()) if current else None,
+        week_practice=week_practice,
+    )
 
 
 @bp.route("/weeks")
