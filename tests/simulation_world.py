@@ -12,7 +12,6 @@ from simulation import TRIAL_START, SmsApi, Wire, smtp_server
 
 from p4p import create_app
 from p4p.clock import FixedClock
-from p4p.page_cache import EXTENSION as PAGE_CACHE
 
 INBOUND_TOKEN = "sim-inbound"  # noqa: S105 - the test's webhook path, not a secret
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
@@ -68,7 +67,6 @@ class TrialWorld:
         from simulation_trial import Trial  # the trial module needs this one first
 
         _empty_all_tables(self.app.extensions["p4p.engine"])
-        self.app.extensions[PAGE_CACHE].clear()
         self.clock.at = TRIAL_START
         self.wire.reset()
         self.stats.examples += 1
