@@ -23,10 +23,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Route ids like /staff/meetings/<int:meeting_id> stay within the schema's integer range.
     app.url_map.converters["int"] = BoundedIntConverter
     config.load_config(app, test_config)
+    _trust_proxy_hops(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     return app
+
+
+def _trust_proxy_hops(app: Flask) -> None:
+    """Behind P4P_PROXY_HOPS proxies, take the client's address and scheme from X-Forwarded-*.
+
+    With 0 (no proxy) the headers are the client's own claim and are ignored, so nobody can
+    pick their own login-throttling bucket; with 1 (nginx) the proxy's last entry is trusted.
+    """
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def _default_instance_path() -> str:
