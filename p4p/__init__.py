@@ -50,13 +50,14 @@ def _default_instance_path() -> str:
 
 
 def register_extensions(app: Flask) -> None:
-    from p4p import access, db, i18n, page_cache, phones, security
+    from p4p import access, db, i18n, logs, page_cache, phones, security
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.curriculum import service as curriculum
     from p4p.modules.participants import changes
 
+    logs.init_app(app)  # first: its request timer starts before every other hook
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
     db.init_app(app)
     curriculum.init_app(app)

@@ -10,6 +10,8 @@ DEFAULTS = {
     "SECRET_KEY": None,  # None means generate once and keep it in instance/secret_key
     "CONTENT_DIR": None,  # None means the packaged content of both arms
     "BASE_URL": "http://127.0.0.1:5000",
+    "LOG_LEVEL": "INFO",  # DEBUG | INFO | WARNING | ERROR
+    "LOG_FORMAT": "plain",  # plain | json (one object a line)
     "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
     "MAIL_BACKEND": "console",  # console | file | smtp
     "MAIL_FILE_DIR": None,  # for the file backend; None means instance/outbox

@@ -1,5 +1,6 @@
 """Sessions that end (logout, idle, absolute), the user loader, security headers, error pages."""
 
+import logging
 from datetime import timedelta
 
 from flask import abort, current_app, render_template, request, session
@@ -11,8 +12,10 @@ from werkzeug.exceptions import HTTPException
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import login_manager
+from p4p.logs import email_reference
 from p4p.modules.auth.models import User
 
+log = logging.getLogger("p4p.security")
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -101,6 +104,10 @@ def _error_page(error):
     code = error.code if isinstance(error, HTTPException) else 500
     if code == 500:
         current_app.logger.exception("unhandled error")
+    if code == 429:  # the limit and where, never the form (it holds the password)
+        email = request.form.get("email")
+        who = f" for {email_reference(email)}" if email else ""
+        log.warning("throttled %s %s%s (%s)", request.method, request.path, who, error.description)
     title = ERROR_TITLES.get(code, ERROR_TITLES[500])
     return render_template("errors/error.html", code=code, title=title), code
 
