@@ -1,5 +1,6 @@
 """p4p: delivers the Partners4Pain and Keys to Wellbeing programs."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -17,12 +18,15 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from p4p import config
+    from p4p import config, logs
     from p4p.db import BoundedIntConverter
 
     # Route ids like /staff/meetings/<int:meeting_id> stay within the schema's integer range.
     app.url_map.converters["int"] = BoundedIntConverter
     config.load_config(app, test_config)
+    logs.init_app(app)  # before anything logs; its request timer is the first hook
+    if test_config is None:  # a deployment (gunicorn, the flask CLI), not a test or the bench
+        config.check_deployment(app, os.environ)
     _trust_proxy_hops(app)
     register_extensions(app)
     register_blueprints(app)
@@ -44,20 +48,17 @@ def _trust_proxy_hops(app: Flask) -> None:
 
 
 def _default_instance_path() -> str:
-    import os
-
     return os.environ.get("P4P_INSTANCE_PATH") or str(ROOT / "instance")
 
 
 def register_extensions(app: Flask) -> None:
-    from p4p import access, db, i18n, logs, page_cache, phones, security
+    from p4p import access, db, i18n, page_cache, phones, security
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.curriculum import service as curriculum
     from p4p.modules.participants import changes
 
-    logs.init_app(app)  # first: its request timer starts before every other hook
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
     db.init_app(app)
     curriculum.init_app(app)
