@@ -40,7 +40,11 @@ def _trust_proxy_hops(app: Flask) -> None:
     With 0 (no proxy) the headers are the client's own claim and are ignored, so nobody can
     pick their own login-throttling bucket; with 1 (nginx) the proxy's last entry is trusted.
     """
+    from p4p.config import ConfigError
+
     hops = app.config["PROXY_HOPS"]
+    if not isinstance(hops, int) or hops < 0:
+        raise ConfigError(f"P4P_PROXY_HOPS must be 0 (no proxy) or more, not {hops!r}")
     if hops:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

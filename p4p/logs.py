@@ -69,7 +69,6 @@ def logging_config(level: str, format_name: str, testing: bool) -> dict:
             "plain": {"format": PLAIN_FORMAT},
             "json": {"()": JsonFormatter},
         },
-        "handlers": {"stderr": {"()": StderrHandler, "formatter": format_name}},
         # p4p's records go up to the root's handler; other libraries log their warnings there.
         "loggers": {
             "p4p": {"level": level, "handlers": [], "propagate": True},
@@ -79,6 +78,7 @@ def logging_config(level: str, format_name: str, testing: bool) -> dict:
         },
     }
     if not testing:  # under pytest the root logger's handlers are pytest's (caplog)
+        config["handlers"] = {"stderr": {"()": StderrHandler, "formatter": format_name}}
         config["root"] = {"level": "WARNING", "handlers": ["stderr"]}
     return config
 
@@ -86,7 +86,8 @@ def logging_config(level: str, format_name: str, testing: bool) -> dict:
 def configure(app) -> None:
     global _applied
     level = str(app.config["LOG_LEVEL"]).upper()
-    config = logging_config(level, app.config["LOG_FORMAT"], app.testing)
+    format_name = str(app.config["LOG_FORMAT"]).lower()
+    config = logging_config(level, format_name, app.testing)
     if config != _applied:
         logging.config.dictConfig(config)
         _applied = config

@@ -41,3 +41,10 @@ def test_hsts_follows_the_scheme_the_client_used(app_config, hops):
     assert "Strict-Transport-Security" not in client.get("/login").headers
     direct = client.get("/login", base_url="https://localhost").headers
     assert "Strict-Transport-Security" in direct
+
+
+def test_a_negative_hop_count_is_refused(app_config):
+    from p4p.config import ConfigError
+
+    with pytest.raises(ConfigError, match="P4P_PROXY_HOPS"):
+        create_app({**app_config, "PROXY_HOPS": -1})
