@@ -14,6 +14,8 @@ import time
 
 from flask import g, request
 
+from p4p.config import ConfigError
+
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS = ("plain", "json")
 PLAIN_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -59,9 +61,9 @@ class JsonFormatter(logging.Formatter):
 
 def logging_config(level: str, format_name: str, testing: bool) -> dict:
     if level not in LEVELS:
-        raise ValueError(f"P4P_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
+        raise ConfigError(f"P4P_LOG_LEVEL must be one of {', '.join(LEVELS)}, not {level!r}")
     if format_name not in FORMATS:
-        raise ValueError(f"P4P_LOG_FORMAT must be plain or json, not {format_name!r}")
+        raise ConfigError(f"P4P_LOG_FORMAT must be plain or json, not {format_name!r}")
     config = {
         "version": 1,
         "disable_existing_loggers": False,

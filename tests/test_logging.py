@@ -9,6 +9,7 @@ from conftest import login
 from sqlalchemy import func, select
 
 from p4p import create_app
+from p4p.config import ConfigError
 from p4p.modules.reminders.models import Reminder
 
 SECRET_GUESS = "my secret guess 42"
@@ -90,7 +91,7 @@ def test_the_log_level_is_configured(app_config, capsys, root_logger_restored):
     capsys.readouterr()
     app.test_client().get("/login")
     assert "GET /login" not in capsys.readouterr().err
-    with pytest.raises(ValueError, match="P4P_LOG_FORMAT"):
+    with pytest.raises(ConfigError, match="P4P_LOG_FORMAT"):
         create_app({**app_config, "LOG_FORMAT": "xml"})
 
 
