@@ -8,7 +8,7 @@ import pytest
 from conftest import login
 from sqlalchemy import func, select
 
-from p4p import create_app
+from p4p import create_app, logs
 from p4p.config import ConfigError
 from p4p.modules.reminders.models import Reminder
 
@@ -74,6 +74,7 @@ def root_logger_restored():
     yield
     root.handlers[:] = handlers
     root.setLevel(level)
+    logs._applied = None
 
 
 def test_json_logs_are_one_object_a_line(app_config, capsys, root_logger_restored):
