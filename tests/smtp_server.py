@@ -25,8 +25,9 @@ def free_port() -> int:
 
 
 class SmtpServer:
-    def __init__(self, delay: float = 0.0):
-        self.inbox = _Inbox(delay)
+    def __init__(self, delay: float = 0.0, inbox=None):
+        # Another inbox (a handler with handle_DATA) can be given, e.g. to note when mail came.
+        self.inbox = inbox or _Inbox(delay)
         self.port = free_port()
         self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 

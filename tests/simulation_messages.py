@@ -1,0 +1,148 @@
+"""The messages rule of the simulated trial: each message delivered, read once, judged against
+the state it was sent in (language, consent, purpose, one per purpose and moment)."""
+
+from datetime import date, timedelta
+
+from simulation import Delivered, Person, digits
+from simulation_checks import local_date as _local_date
+from sqlalchemy import select
+
+from p4p.modules.participants.models import Participant
+from p4p.modules.practice.models import PracticeLog
+from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.rules import add_months
+from p4p.modules.sites.models import Meeting, MeetingStatus
+
+# Words only the English or only the Spanish reminder templates use (footer, greeting, SMS tail).
+MARKERS = {
+    "en": ("To stop this kind of reminder:", "Reply STOP to stop texts.", "Hello "),
+    "es": ("Para dejar de recibir este tipo de recordatorio:", "Responde STOP", "Hola, "),
+}
+MEETING_KINDS = ("meeting-eve", "meeting-soon", "week-open", "digest")
+
+
+class Deliveries:
+    """Reads each delivered message once and judges it against the state it was sent in."""
+
+    def __init__(self):
+        self.read = 0
+        self.moments: set[tuple] = set()  # (user, kind, purpose, channel, run) already delivered
+
+    def problems(self, db, wire, people: list[Person], staff_emails: dict, config) -> list[str]:
+        new, self.read = wire.delivered[self.read :], len(wire.delivered)
+        by_provider = {
+            r.provider_id: r
+            for r in db.scalars(select(Reminder).where(Reminder.status == ReminderStatus.SENT))
+        }
+        problems = []
+        for message in new:
+            problems += self._judge(db, message, by_provider, people, staff_emails, config)
+        return problems
+
+    def _judge(self, db, message: Delivered, by_provider, people, staff_emails, config):
+        where = f"{message.channel} to {message.to} at {message.at:%Y-%m-%d %H:%M}Z"
+        person = _recipient(message, people)
+        language = person.language_at(message.at) if person else staff_emails.get(message.to)
+        if language is None:
+            return [f"{where}: to nobody in the study"]
+        problems = [f"{where}: not in {language}: {message.text[:120]!r}"] * (
+            not _in_language(message, language)
+        )
+        reminder = by_provider.get(message.provider_id)
+        if reminder is None:
+            return [*problems, f"{where}: no sent reminder accounts for it (a second copy?)"]
+        what = f"{where} ({reminder.key})"
+        if person is not None:
+            problems += _reachability(person, message, what)
+        problems += _purpose_passed(db, reminder, message, what, config)
+        purpose = _purpose(reminder)
+        moment = (reminder.user_id, reminder.kind, purpose, message.channel, message.run)
+        if moment in self.moments:
+            problems.append(f"{what}: a second message for {purpose} at the same moment")
+        self.moments.add(moment)
+        return problems
+
+
+def _recipient(message: Delivered, people: list[Person]) -> Person | None:
+    for person in people:
+        if message.channel == "email" and person.email and person.email == message.to.lower():
+            return person
+        if message.channel == "sms" and person.phone and digits(person.phone) == digits(message.to):
+            return person
+    return None
+
+
+def _in_language(message: Delivered, language: str) -> bool:
+    others = [w for code, words in MARKERS.items() if code != language for w in words]
+    text = f"{message.subject}\n{message.text}"
+    return any(w in text for w in MARKERS[language]) and not any(w in text for w in others)
+
+
+def _reachability(person: Person, message: Delivered, what: str) -> list[str]:
+    if person.withdrawn:
+        return [f"{what}: {person.study_id} has withdrawn"]
+    if not (person.email_on if message.channel == "email" else person.sms_on):
+        return [f"{what}: {person.study_id} switched {message.channel} off (or texted STOP)"]
+    return []
+
+
+def _purpose(reminder: Reminder) -> str:
+    payload = reminder.payload
+    if reminder.kind in MEETING_KINDS:
+        return f"meeting {payload['meeting_id']}"
+    if reminder.kind == "survey":
+        return f"{payload['months']}-month survey"
+    return f"practice of week {payload.get('week')} since {payload.get('since')}"
+
+
+def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, config) -> list[str]:
+    """Why the message came after its purpose had passed, if it did."""
+    at, payload = message.at, reminder.payload
+    if reminder.kind in MEETING_KINDS:
+        meeting = db.get(Meeting, payload["meeting_id"])
+        timezone = meeting.cohort.site.timezone
+        if meeting.status == MeetingStatus.CANCELLED:
+            return [f"{what}: the meeting is cancelled"]
+        if not reminder.key.split(":")[1].endswith(f"@{int(meeting.starts_at.timestamp())}"):
+            return [f"{what}: the meeting moved to {meeting.starts_at}"]
+        late = {
+            "meeting-eve": _local_date(at, timezone) >= _local_date(meeting.starts_at, timezone),
+            "meeting-soon": at >= meeting.starts_at,
+            "digest": at >= meeting.starts_at,
+            "week-open": at >= meeting.starts_at + timedelta(minutes=meeting.duration_minutes),
+        }[reminder.kind]
+        return [f"{what}: too late for the meeting at {meeting.starts_at}"] if late else []
+    participant = db.get(Participant, payload["participant_id"])
+    if reminder.kind == "survey":
+        return _survey_too_early_or_late(db, participant, payload["months"], at, what, config)
+    since, until = (date.fromisoformat(payload[k]) for k in ("since", "until"))
+    practiced = db.scalar(
+        select(PracticeLog.id).where(
+            PracticeLog.participant_id == participant.id,
+            PracticeLog.practiced_on >= since,
+            PracticeLog.practiced_on < until,
+        )
+    )
+    return [f"{what}: practice was logged between {since} and {until}"] if practiced else []
+
+
+def _survey_too_early_or_late(db, participant, months, at, what, config) -> list[str]:
+    """A survey counts from the person's own program start: the first meeting they could go to."""
+    timezone = participant.cohort.site.timezone
+    first = db.scalar(
+        select(Meeting.starts_at)
+        .where(
+            Meeting.cohort_id == participant.cohort_id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= participant.enrolled_at,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    )
+    start = _local_date(first or participant.enrolled_at, timezone)
+    opens = add_months(start, months)
+    closes = opens + timedelta(days=int(config["SURVEY_WINDOW_DAYS"]))
+    day = _local_date(at, timezone)
+    if not opens <= day <= closes:
+        return [f"{what}: the {months}-month survey is open {opens}..{closes} (start {start})"]
+    return []
