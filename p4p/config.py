@@ -65,7 +65,7 @@ DEFAULTS = {
 
 # P4P_* variables read elsewhere (the factory, migrations, tests, the benchmark), not settings.
 OTHER_VARIABLES = {"INSTANCE_PATH", "ALLOW_CONSENT_LOSS", "TEST_DATABASE_URL", "CHROMIUM"}
-OTHER_PREFIXES = ("BENCH_", "UPDATE_SNAPSHOTS")
+OTHER_PREFIXES = ("BENCH_", "SIM_", "UPDATE_SNAPSHOTS")
 
 log = logging.getLogger("p4p.config")
 
