@@ -1,6 +1,7 @@
 """A deployment that is not the demo refuses settings that would fail quietly in production."""
 
 import logging
+import multiprocessing
 import subprocess
 import threading
 from pathlib import Path
@@ -120,6 +121,29 @@ def test_workers_starting_together_agree_on_the_generated_secret(tmp_path):
         assert len(set(keys)) == 1 and len(keys[0]) == 64, keys
         assert path.read_text() == keys[0]
         assert [p.name for p in path.parent.iterdir()] == ["secret_key"]  # no temporary left
+
+
+def _worker(path: str, barrier, results) -> None:
+    barrier.wait()
+    results.put(instance_secret(Path(path)))
+
+
+def test_two_worker_processes_on_a_fresh_instance_agree_on_the_secret(tmp_path):
+    context = multiprocessing.get_context("fork")  # as gunicorn forks its workers
+    for attempt in range(10):
+        path = tmp_path / f"instance{attempt}" / "secret_key"
+        path.parent.mkdir()
+        barrier, results = context.Barrier(2), context.Queue()
+        workers = [
+            context.Process(target=_worker, args=(str(path), barrier, results)) for _ in range(2)
+        ]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join(timeout=30)
+        assert [worker.exitcode for worker in workers] == [0, 0]
+        keys = {results.get(timeout=5) for _ in workers}
+        assert keys == {path.read_text()}
 
 
 def test_an_error_is_logged_by_flask_and_shown_without_a_trace(app, client, caplog):
