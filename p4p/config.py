@@ -63,18 +63,8 @@ DEFAULTS = {
     "PAGE_CACHE_SIZE": 2000,  # rendered participant home pages kept per process (0: none)
 }
 
-# P4P_* variables read elsewhere (the factory, migrations, tests, the benchmark), not settings.
-OTHER_VARIABLES = {"INSTANCE_PATH", "ALLOW_CONSENT_LOSS", "TEST_DATABASE_URL", "CHROMIUM"}
-OTHER_PREFIXES = ("BENCH_", "SIM_", "UPDATE_SNAPSHOTS")
-
-log = logging.getLogger("p4p.config")
-
 # Settings that keep Flask's own names (no P4P_ prefix inside the app).
 _FLASK_NAMES = {"SECRET_KEY", "SESSION_COOKIE_SECURE"}
-
-
-class ConfigError(RuntimeError):
-    """A setting the app refuses to start with; the message names the variable."""
 
 
 def _coerce(raw: str, default):
@@ -124,6 +114,17 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+
+
+# P4P_* variables read elsewhere (the factory, migrations, tests, the benchmark), not settings.
+OTHER_VARIABLES = {"INSTANCE_PATH", "ALLOW_CONSENT_LOSS", "TEST_DATABASE_URL", "CHROMIUM"}
+OTHER_PREFIXES = ("BENCH_", "SIM_", "UPDATE_SNAPSHOTS")
+
+log = logging.getLogger("p4p.config")
+
+
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with; the message names the variable."""
 
 
 def instance_secret(path: Path) -> str:
