@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 FLASK := $(BIN)/flask --app p4p
+# The demo's console mail and SMS backends are refused without it (see README, Production).
+DEMO_FLASK := P4P_DEMO=1 $(FLASK)
 
 .PHONY: run test test-fast lint bench install install-test catalogs messages clean
 
@@ -47,11 +49,11 @@ messages: | $(VENV)/.installed-test
 	done
 
 run: install
-	$(FLASK) db upgrade
-	$(FLASK) seed-demo --if-empty
-	$(FLASK) scheduler & scheduler=$$!; \
+	$(DEMO_FLASK) db upgrade
+	$(DEMO_FLASK) seed-demo --if-empty
+	$(DEMO_FLASK) scheduler & scheduler=$$!; \
 	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
-	$(FLASK) run --port $(PORT)
+	$(DEMO_FLASK) run --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

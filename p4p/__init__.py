@@ -1,5 +1,6 @@
 """p4p: delivers the Partners4Pain and Keys to Wellbeing programs."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -17,21 +18,40 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
-    from p4p import config
+    from p4p import config, logs
     from p4p.db import BoundedIntConverter
 
     # Route ids like /staff/meetings/<int:meeting_id> stay within the schema's integer range.
     app.url_map.converters["int"] = BoundedIntConverter
     config.load_config(app, test_config)
+    logs.init_app(app)  # before anything logs; its request timer is the first hook
+    if test_config is None:  # a deployment (gunicorn, the flask CLI), not a test or the bench
+        config.check_deployment(app, os.environ)
+    _trust_proxy_hops(app)
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
     return app
 
 
-def _default_instance_path() -> str:
-    import os
+def _trust_proxy_hops(app: Flask) -> None:
+    """Behind P4P_PROXY_HOPS proxies, take the client's address and scheme from X-Forwarded-*.
 
+    With 0 (no proxy) the headers are the client's own claim and are ignored, so nobody can
+    pick their own login-throttling bucket; with 1 (nginx) the proxy's last entry is trusted.
+    """
+    from p4p.config import ConfigError
+
+    hops = app.config["PROXY_HOPS"]
+    if not isinstance(hops, int) or hops < 0:
+        raise ConfigError(f"P4P_PROXY_HOPS must be 0 (no proxy) or more, not {hops!r}")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
+
+def _default_instance_path() -> str:
     return os.environ.get("P4P_INSTANCE_PATH") or str(ROOT / "instance")
 
 

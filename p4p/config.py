@@ -1,15 +1,21 @@
 """Configuration: defaults here, then instance/config.py, then P4P_* environment variables."""
 
+import contextlib
+import logging
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 
 DEFAULTS = {
+    "DEMO": False,  # the demo (`make run`): the console mail and SMS backends are allowed
     "DATABASE_URL": None,  # None means the SQLite file instance/p4p.sqlite3
     "SECRET_KEY": None,  # None means generate once and keep it in instance/secret_key
     "CONTENT_DIR": None,  # None means the packaged content of both arms
     "BASE_URL": "http://127.0.0.1:5000",
+    "LOG_LEVEL": "INFO",  # DEBUG | INFO | WARNING | ERROR
+    "LOG_FORMAT": "plain",  # plain | json (one object a line)
+    "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
     "MAIL_BACKEND": "console",  # console | file | smtp
     "MAIL_FILE_DIR": None,  # for the file backend; None means instance/outbox
     "MAIL_FROM": "p4p <no-reply@localhost>",
@@ -105,16 +111,82 @@ def load_config(app, test_config: dict | None) -> None:
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = f"sqlite:///{instance / 'p4p.sqlite3'}"
     if not app.config["SECRET_KEY"]:
-        app.config["SECRET_KEY"] = _instance_secret(instance / "secret_key")
+        app.config["SECRET_KEY"] = instance_secret(instance / "secret_key")
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
 
 
-def _instance_secret(path: Path) -> str:
-    """A random key made on first run and kept private in the instance folder."""
-    if path.exists():
-        return path.read_text().strip()
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+# P4P_* variables read elsewhere (the factory, migrations, tests, the benchmark), not settings.
+OTHER_VARIABLES = {"INSTANCE_PATH", "ALLOW_CONSENT_LOSS", "TEST_DATABASE_URL", "CHROMIUM"}
+OTHER_PREFIXES = ("BENCH_", "SIM_", "UPDATE_SNAPSHOTS")
+
+log = logging.getLogger("p4p.config")
+
+
+class ConfigError(RuntimeError):
+    """A setting the app refuses to start with; the message names the variable."""
+
+
+def instance_secret(path: Path) -> str:
+    """A random key made on first run and kept private in the instance folder.
+
+    Workers starting together on a fresh folder must agree on it: each writes a whole key to a
+    temporary file of its own and links it into place, which only the first can do (a link never
+    replaces a file); then every worker reads the key that won. Nobody reads a half-written key.
+    """
+    if not path.exists():
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(8)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32))
+                handle.flush()
+                os.fsync(handle.fileno())
+            with contextlib.suppress(FileExistsError):  # another worker won: use its key
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    return path.read_text().strip()
+
+
+def unknown_variables(environ) -> list[str]:
+    """P4P_* variables that name no setting (a typo would otherwise be ignored in silence)."""
+    known = DEFAULTS.keys() | OTHER_VARIABLES
+    return sorted(
+        name
+        for name in environ
+        if name.startswith("P4P_")
+        and name[4:] not in known
+        and not name[4:].startswith(OTHER_PREFIXES)
+    )
+
+
+def production_problems(config) -> list[str]:
+    """Settings that suit only the demo or development: each names its variable."""
+    problems = [
+        f"P4P_{key} is 'console', which only writes the messages to the log and sends nothing: "
+        f"set P4P_{key} to {real}"
+        for key, real in (("MAIL_BACKEND", "smtp (or file)"), ("SMS_BACKEND", "http (or file)"))
+        if config[key] == "console"
+    ]
+    if str(config["BASE_URL"]).startswith("https://") and not config["SESSION_COOKIE_SECURE"]:
+        problems.append(
+            "P4P_SESSION_COOKIE_SECURE is false while P4P_BASE_URL is https: set "
+            "P4P_SESSION_COOKIE_SECURE=true so the session cookie is never sent unencrypted"
+        )
+    return problems
+
+
+def check_deployment(app, environ) -> None:
+    """For the app as a deployment starts it (create_app() from the environment): warn on unknown
+    P4P_* variables, and refuse demo-only settings unless DEBUG, TESTING or P4P_DEMO is on."""
+    for name in unknown_variables(environ):
+        log.warning("%s is not a p4p setting and is ignored (see the README's table)", name)
+    if app.debug or app.testing or app.config["DEMO"]:
+        return
+    problems = production_problems(app.config)
+    if problems:
+        raise ConfigError(
+            "p4p will not start with these settings outside the demo:\n- "
+            + "\n- ".join(problems)
+            + "\n(P4P_DEMO=1, as `make run` sets, or FLASK_DEBUG=1 allows them.)"
+        )

@@ -1,18 +1,21 @@
 """Sessions that end (logout, idle, absolute), the user loader, security headers, error pages."""
 
+import logging
 from datetime import timedelta
 
 from flask import abort, current_app, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from sqlalchemy import bindparam, select
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import login_manager
+from p4p.logs import email_reference
 from p4p.modules.auth.models import User
 
+log = logging.getLogger("p4p.security")
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -98,9 +101,13 @@ ERROR_TITLES = {
 
 
 def _error_page(error):
-    code = error.code if isinstance(error, HTTPException) else 500
-    if code == 500:
-        current_app.logger.exception("unhandled error")
+    # Unhandled exceptions arrive as InternalServerError, already logged by Flask with their
+    # traceback ("Exception on /path [GET]"); the page never shows one.
+    code = error.code
+    if code == 429:  # the limit and where, never the form (it holds the password)
+        email = request.form.get("email")
+        who = f" for {email_reference(email)}" if email else ""
+        log.warning("throttled %s %s%s (%s)", request.method, request.path, who, error.description)
     title = ERROR_TITLES.get(code, ERROR_TITLES[500])
     return render_template("errors/error.html", code=code, title=title), code
 
@@ -113,6 +120,8 @@ def init_app(app) -> None:
     app.before_request(_refuse_nul_bytes)
     app.before_request(_expire_old_sessions)
     app.after_request(_security_headers)
+    # No handler for every Exception: Flask logs an unhandled one and, under TESTING or the
+    # debugger, lets it through; otherwise it becomes the InternalServerError handled here.
     app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(Exception, _error_page)
+    app.register_error_handler(InternalServerError, _error_page)
     app.config["SESSION_COOKIE_SECURE"] = bool(app.config.get("SESSION_COOKIE_SECURE"))

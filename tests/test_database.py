@@ -89,6 +89,7 @@ def test_config_from_environment_and_a_generated_secret_kept_in_instance(tmp_pat
     monkeypatch.setenv("P4P_INSTANCE_PATH", str(tmp_path / "inst"))
     monkeypatch.setenv("P4P_DATABASE_URL", f"sqlite:///{tmp_path / 'env.sqlite3'}")
     monkeypatch.setenv("P4P_SESSION_IDLE_MINUTES", "15")
+    monkeypatch.setenv("P4P_DEMO", "1")  # the console backends
     monkeypatch.delenv("P4P_SECRET_KEY", raising=False)
     app = create_app()
     assert app.config["DATABASE_URL"].endswith("env.sqlite3")
@@ -107,4 +108,5 @@ def test_instance_config_file_is_read(tmp_path, monkeypatch):
     (instance / "config.py").write_text("BASE_URL = 'https://p4p.example.org'\n")
     monkeypatch.setenv("P4P_INSTANCE_PATH", str(instance))
     monkeypatch.setenv("P4P_DATABASE_URL", f"sqlite:///{tmp_path / 'c.sqlite3'}")
+    monkeypatch.setenv("P4P_DEMO", "1")  # the console backends
     assert create_app().config["BASE_URL"] == "https://p4p.example.org"

@@ -23,7 +23,7 @@ def _environment(app, smtp, tmp_path) -> dict:
         P4P_MAIL_BACKEND="smtp",
         P4P_SMTP_HOST="127.0.0.1",
         P4P_SMTP_PORT=str(smtp.port),
-        P4P_SMS_BACKEND="console",
+        P4P_SMS_BACKEND="file",  # a deployment's processes: console backends are refused
         P4P_SCHEDULER_INTERVAL_SECONDS="1",
         P4P_REMINDER_HORIZON_HOURS="1",
     )

@@ -1,3 +1,4 @@
+import logging
 from urllib.parse import urlsplit
 
 from flask import (
@@ -18,11 +19,13 @@ from p4p.access import allow, public
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
+from p4p.logs import email_reference
 from p4p.modules.auth import service
 from p4p.modules.auth.forms import LoginForm, NewPasswordForm, RequestResetForm
 from p4p.modules.auth.models import Role, TokenPurpose
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("p4p.auth")
 ALL_ROLES = tuple(Role)
 
 
@@ -61,6 +64,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(db, form.email.data, form.password.data)
         if user is None:
+            log.warning("failed login for %s", email_reference(form.email.data))
             form.password.errors.append(_("That email and password do not match an account."))
         else:
             session.clear()  # a fresh session at login, so an old cookie cannot be fixed on

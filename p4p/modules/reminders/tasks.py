@@ -92,7 +92,10 @@ def scheduler_command(interval, run_for):
             planned = plan_now(moment)
             sent = send_now(moment)
             log.info(
-                "tick: planned %d, sent %d, retrying %d", planned.inserted, sent.sent, sent.retried
+                "tick: planned %d new, cancelled %d; sent %d, retrying %d, failed %d, expired %d, "
+                "cancelled %d, reclaimed %d, lost claims %d",
+                *(planned.inserted, planned.cancelled, sent.sent, sent.retried, sent.failed),
+                *(sent.expired, sent.cancelled, sent.reclaimed, sent.lost),
             )
 
     scheduler = BlockingScheduler(timezone="UTC")
