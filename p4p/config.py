@@ -62,10 +62,6 @@ DEFAULTS = {
     "LANGUAGES": ["en", "es"],
 }
 
-# Settings that keep Flask's own names (no P4P_ prefix inside the app).
-_FLASK_NAMES = {"SECRET_KEY", "SESSION_COOKIE_SECURE"}
-
-
 def _coerce(raw: str, default):
     """Environment values are strings; read them as the type of the default."""
     if isinstance(default, bool):

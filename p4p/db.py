@@ -74,10 +74,6 @@ def init_app(app) -> None:
     app.teardown_appcontext(_close_session)
 
 
-def get_engine() -> Engine:
-    return current_app.extensions["p4p.engine"]
-
-
 def get_session() -> Session:
     """The session of the current app context, opened on first use."""
     if "db_session" not in g:

@@ -28,7 +28,6 @@ from p4p.problems import Problems
 
 STATUSES = tuple(AttendanceStatus)
 MODES = ("in_person", "video")
-MAKEUP_WAYS = ("one_to_one", "recording")
 
 
 @dataclass(frozen=True)

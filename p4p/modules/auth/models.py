@@ -51,10 +51,6 @@ class User(UserMixin, Base):
     def is_active(self) -> bool:
         return self.active
 
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
-
 
 class TokenPurpose(StrEnum):
     INVITE = "invite"

@@ -14,7 +14,6 @@ SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
     ("questions", {"en": "Questions to think about", "es": "Preguntas para pensar"}),
     ("action-plan", {"en": "Your action plan", "es": "Tu plan de acción"}),
 )
-SECTION_IDS = tuple(section_id for section_id, _ in SECTIONS)
 
 
 @dataclass(frozen=True)
