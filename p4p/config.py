@@ -62,6 +62,7 @@ DEFAULTS = {
     "LANGUAGES": ["en", "es"],
 }
 
+
 def _coerce(raw: str, default):
     """Environment values are strings; read them as the type of the default."""
     if isinstance(default, bool):
