@@ -51,6 +51,39 @@ def db_current():
     click.echo(migrate.current_revision() or "empty")
 
 
+@db_cli.command("check")
+def db_check():
+    """Exit 1 when the models and the migrations differ (a migration is missing)."""
+    try:
+        migrate.check()
+    except migrate.SchemaDrift as drift:
+        raise click.ClickException(f"the models and the migrations differ: {drift}") from drift
+    click.echo("the models and the migrations agree")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration does, in a few words.")
+@click.option("--autogenerate", is_flag=True, help="Fill it in from the models' differences.")
+def db_revision(message, autogenerate):
+    """Write the next numbered migration into migrations/versions (read it before committing)."""
+    click.echo(migrate.new_revision(message, autogenerate))
+
+
+@db_cli.command("history")
+def db_history():
+    """List every migration, newest first."""
+    for line in migrate.history():
+        click.echo(line)
+
+
+@db_cli.command("stamp")
+@click.argument("revision")
+def db_stamp(revision):
+    """Mark the database as at REVISION without running migrations."""
+    migrate.stamp(revision)
+    click.echo(f"database at revision {migrate.current_revision()}")
+
+
 def now_from_option(value: str | None) -> datetime:
     """The moment a command acts at: `--now` when given (with a UTC offset), else the clock."""
     if not value:
