@@ -13,13 +13,14 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_today
 from p4p.modules.attendance.models import Attendance
 from p4p.modules.auth.models import User
 from p4p.modules.auth.service import create_user
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import assign_facilitator, local_today, schedule
+from p4p.modules.sites.service import assign_facilitator, schedule
 
 SITES, COHORTS_PER_SITE, PEOPLE_PER_COHORT, PRACTICE_PER_PERSON = 50, 20, 10, 30
 TIMEZONES = ["America/Chicago", "America/Los_Angeles", "America/New_York", "America/Denver"]

@@ -11,13 +11,14 @@ from datetime import UTC, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_today
 from p4p.modules.attendance.models import Attendance
 from p4p.modules.auth.models import Role, User
 from p4p.modules.auth.service import create_user
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
-from p4p.modules.sites.service import assign_facilitator, create_cohort, create_site, local_today
+from p4p.modules.sites.service import assign_facilitator, create_cohort, create_site
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the README names it; demo accounts only
 MARKER_EMAIL = "coordinator@example.org"

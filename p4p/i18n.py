@@ -4,6 +4,8 @@ from flask import current_app, request, session
 from flask_login import current_user
 from markupsafe import Markup
 
+from p4p.local_time import local_datetime
+
 # Each language named in itself, so a person can find their own in a list (never translated).
 LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
@@ -20,12 +22,6 @@ def select_locale() -> str:
 def select_timezone() -> str:
     # Pages format meeting times with the site's own timezone explicitly; this is the fallback.
     return "UTC"
-
-
-def _local(moment, timezone: str):
-    from zoneinfo import ZoneInfo
-
-    return moment.astimezone(ZoneInfo(timezone))
 
 
 def init_app(app) -> None:
@@ -51,11 +47,11 @@ def init_app(app) -> None:
 
     @app.template_filter("site_date")
     def site_date(moment, timezone: str, style: str = "full"):
-        return format_date(_local(moment, timezone).date(), style)
+        return format_date(local_datetime(moment, timezone).date(), style)
 
     @app.template_filter("site_time")
     def site_time(moment, timezone: str):
-        return format_time(_local(moment, timezone), "short", rebase=False)
+        return format_time(local_datetime(moment, timezone), "short", rebase=False)
 
     @app.template_filter("or_not_given")
     def or_not_given(value):

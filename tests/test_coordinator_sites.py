@@ -6,8 +6,8 @@ import pytest
 from coordinator_helpers import as_role, events
 from sqlalchemy import func, select
 
+from p4p.local_time import local_datetime
 from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import local_datetime
 
 
 @pytest.fixture

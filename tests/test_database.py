@@ -9,7 +9,8 @@ from sqlalchemy import func, select, text
 
 from p4p import create_app, migrate
 from p4p.db import make_engine
-from p4p.modules.sites.service import first_meeting_date, to_utc
+from p4p.local_time import to_utc
+from p4p.modules.sites.service import first_meeting_date
 
 
 def test_sqlite_connections_use_wal_busy_timeout_and_foreign_keys(tmp_path):

@@ -8,9 +8,9 @@ from conftest import login
 from coordinator_helpers import as_role, events
 from sqlalchemy import select
 
+from p4p.local_time import local_datetime
 from p4p.modules.sites.meetings import move_meeting, set_meeting_mode
 from p4p.modules.sites.models import Meeting
-from p4p.modules.sites.service import local_datetime
 from p4p.problems import Problems
 
 

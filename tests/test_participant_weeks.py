@@ -8,10 +8,10 @@ from conftest import login
 from coordinator_helpers import as_role
 from sqlalchemy import select, update
 
+from p4p.local_time import local_datetime
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.models import WeekProgress
 from p4p.modules.practice.models import PracticeLog
-from p4p.modules.sites.service import local_datetime
 
 
 def _title(app, arm, week):

@@ -15,8 +15,8 @@ from flask_babel import format_date, format_time
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_
 
+from p4p.local_time import local_datetime
 from p4p.modules.sites.models import Meeting, MeetingStatus
-from p4p.modules.sites.service import local_datetime
 from p4p.problems import Problems
 
 

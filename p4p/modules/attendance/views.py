@@ -10,6 +10,7 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
+from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance import queries, service
 from p4p.modules.attendance.forms import (
     MODE_LABELS,
@@ -22,7 +23,6 @@ from p4p.modules.attendance.forms import (
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
-from p4p.modules.sites.service import local_datetime, local_today
 from p4p.problems import Problems, show_on_form
 
 bp = Blueprint("attendance", __name__, url_prefix="/staff")

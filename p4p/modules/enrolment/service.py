@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_datetime
 from p4p.messaging import SendError
 from p4p.modules.audit.service import record
 from p4p.modules.auth.accounts import (
@@ -29,7 +30,6 @@ from p4p.modules.auth.service import new_user
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort
-from p4p.modules.sites.service import local_datetime
 from p4p.names import person_name
 from p4p.phones import to_e164
 from p4p.problems import Problems, raise_if_any

@@ -8,10 +8,11 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from p4p.local_time import local_datetime, local_today
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import local_datetime, local_today, next_meeting
+from p4p.modules.sites.service import next_meeting
 
 
 class WeekState(NamedTuple):  # a tuple, not a frozen dataclass: built 9 times a page

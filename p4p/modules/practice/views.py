@@ -10,12 +10,12 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
+from p4p.local_time import local_today
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
 from p4p.modules.practice.forms import PracticeForm, SelfCheckForm
-from p4p.modules.sites.service import local_today
 
 bp = Blueprint("practice", __name__)
 

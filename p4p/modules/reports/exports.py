@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_datetime
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.audit.service import record
 from p4p.modules.participants.models import Participant
@@ -28,7 +29,6 @@ from p4p.modules.reports.queries import (
     weeks_done_totals,
 )
 from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import local_datetime
 
 FORMATS = ("long", "summary", "redcap", "redcap-dictionary")
 LONG_COLUMNS = (

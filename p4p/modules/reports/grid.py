@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from werkzeug.exceptions import NotFound
 
+from p4p.local_time import local_datetime
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.attendance.rules import countable_mark
 from p4p.modules.curriculum.models import Program
@@ -18,7 +19,6 @@ from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reports.queries import last_activity
 from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import local_datetime
 
 
 @dataclass(frozen=True)

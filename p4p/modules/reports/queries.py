@@ -20,12 +20,12 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
+from p4p.local_time import local_datetime, to_utc
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.attendance.rules import countable_mark
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import local_datetime, to_utc
 
 ATTENDED_STATUSES = sorted(ATTENDED)
 

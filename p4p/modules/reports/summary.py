@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance.models import Attendance
 from p4p.modules.attendance.queries import follow_up_reasons
 from p4p.modules.curriculum.models import Program
@@ -31,7 +32,6 @@ from p4p.modules.reports.queries import (
     practice_in_range,
 )
 from p4p.modules.sites.models import Cohort, Meeting
-from p4p.modules.sites.service import local_datetime, local_today
 
 
 def summary_report(

@@ -1,11 +1,11 @@
 """Sites, cohorts and their meeting schedule; local times come from the site's timezone."""
 
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from p4p.local_time import local_datetime, to_utc
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import Role, User
 from p4p.modules.curriculum.models import Program
@@ -14,22 +14,9 @@ from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingSt
 from p4p.problems import raise_if_any
 
 
-def local_datetime(moment: datetime, timezone: str) -> datetime:
-    return moment.astimezone(ZoneInfo(timezone))
-
-
-def local_today(now: datetime, timezone: str) -> date:
-    return local_datetime(now, timezone).date()
-
-
 def first_meeting_date(start_date: date, weekday: int) -> date:
     """The first day on or after the start date that falls on the cohort's weekday."""
     return start_date + timedelta(days=(weekday - start_date.weekday()) % 7)
-
-
-def to_utc(local_date: date, local_time: time, timezone: str) -> datetime:
-    """A local wall-clock time as UTC; zoneinfo picks the right offset on each side of DST."""
-    return datetime.combine(local_date, local_time, tzinfo=ZoneInfo(timezone)).astimezone(UTC)
 
 
 def schedule(cohort: Cohort, site: Site, weeks, cadence_days: int) -> list[tuple[int, datetime]]:

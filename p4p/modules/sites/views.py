@@ -9,6 +9,7 @@ from flask_login import current_user
 from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.local_time import local_datetime, to_utc
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.sites import meetings, queries, service
@@ -183,7 +184,7 @@ def edit_cohort(cohort_id: int):
 
 
 def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
-    local = service.local_datetime(meeting.starts_at, meeting.cohort.site.timezone)
+    local = local_datetime(meeting.starts_at, meeting.cohort.site.timezone)
     move_form = move_form or MoveMeetingForm(
         formdata=None, prefix="move", date=local.date(), time=local.time().replace(tzinfo=None)
     )
@@ -202,7 +203,7 @@ def move_meeting(meeting_id: int):
     meeting = queries.meeting_or_404(db, meeting_id)
     form = MoveMeetingForm(prefix="move")
     if form.validate_on_submit():
-        starts_at = service.to_utc(form.date.data, form.time.data, meeting.cohort.site.timezone)
+        starts_at = to_utc(form.date.data, form.time.data, meeting.cohort.site.timezone)
         try:
             meetings.move_meeting(db, meeting, starts_at, form.reason.data, current_user.id, now())
         except Problems as refused:
