@@ -26,11 +26,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_gunicorn(env: dict, workers: int, log_path: Path) -> tuple[subprocess.Popen, int]:
+def start_gunicorn(env: dict, options: list[str], log_path: Path) -> tuple[subprocess.Popen, int]:
     """gunicorn on 127.0.0.1 and a free port, serving bench/wsgi.py; waits until it answers."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(workers),
+        sys.executable, "-m", "gunicorn", *options,
         "--bind", f"127.0.0.1:{port}", "--chdir", str(BENCH_DIR),
         "--error-logfile", str(log_path), "wsgi:create_bench_app()",
     ]  # fmt: skip
@@ -58,8 +58,8 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def request(port: int, path: str, headers: dict) -> tuple[int, int]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def request(port: int, path: str, headers: dict, timeout: float = 30) -> tuple[int, int]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         connection.request("GET", path, headers=headers)
         response = connection.getresponse()
@@ -137,3 +137,33 @@ def requests_per_second(
     elapsed = time.monotonic() - started
     return {"seconds": round(elapsed, 3), "requests": done[0], "failed": failed[0],
             "requests_per_second": round(done[0] / elapsed, 1)}  # fmt: skip
+
+
+def seconds_while_loaded(
+    port: int, path: str, headers: dict, load: list[tuple[str, dict]], *, requests: int
+) -> dict:
+    """Time `requests` loads of `path`, one after another, while one thread a `load` entry
+    requests its path back to back; the load's answers are read to their end."""
+    stop, loaded = threading.Event(), [0]
+
+    def load_loop(load_path: str, load_headers: dict):
+        while not stop.is_set():
+            request(port, load_path, load_headers, timeout=120)
+            loaded[0] += 1
+
+    threads = [threading.Thread(target=load_loop, args=entry) for entry in load]
+    for thread in threads:
+        thread.start()
+    seconds, failed = [], 0
+    try:
+        time.sleep(1)  # every loader has a request under way
+        for _ in range(requests):
+            started = time.perf_counter()
+            status, _size = request(port, path, headers)
+            seconds.append(time.perf_counter() - started)
+            failed += status != 200
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    return {"seconds": seconds, "failed": failed, "load_requests": loaded[0]}

@@ -31,6 +31,10 @@ DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
     "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    # Per staff member, so a few people pulling reports in a loop cannot starve the
+    # participants' pages: the report pages together, and the exports together.
+    "REPORT_RATE_LIMIT": "30 per minute",
+    "EXPORT_RATE_LIMIT": "6 per minute;60 per hour",
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_COOKIE_SECURE": False,

@@ -18,6 +18,7 @@ from flask_login import current_user
 from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
+from p4p.extensions import limiter
 from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
@@ -27,6 +28,20 @@ from p4p.modules.reports.summary import summary_report
 from p4p.modules.sites.service import visible_site_ids
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+
+def _staff_member() -> str:
+    # Limits count per person, not per address: a site's staff may share one office network.
+    user_id = getattr(current_user, "id", None)
+    return f"user:{user_id}" if user_id is not None else f"address:{request.remote_addr}"
+
+
+report_limit = limiter.shared_limit(
+    lambda: current_app.config["REPORT_RATE_LIMIT"], scope="reports", key_func=_staff_member
+)
+export_limit = limiter.shared_limit(
+    lambda: current_app.config["EXPORT_RATE_LIMIT"], scope="exports", key_func=_staff_member
+)
 
 
 @bp.record_once
@@ -66,18 +81,21 @@ def _summary_page(site_id: int | None = None):
 
 @bp.route("/")
 @allow(*STAFF_ROLES)
+@report_limit
 def study():
     return _summary_page()
 
 
 @bp.route("/sites/<int:site_id>")
 @allow(*STAFF_ROLES)
+@report_limit
 def site(site_id: int):
     return _summary_page(site_id)
 
 
 @bp.route("/cohorts/<int:cohort_id>")
 @allow(*STAFF_ROLES)
+@report_limit
 def cohort(cohort_id: int):
     chosen = grid.cohort_in_scope(db, _site_ids(), cohort_id)
     moment = now()
@@ -102,6 +120,7 @@ def export_page():
 
 @bp.route("/attendance.csv")
 @allow(*STAFF_ROLES)
+@export_limit
 def attendance_csv():
     site_ids = _site_ids()
     program = get_program()
