@@ -30,7 +30,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
-    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    # Failed logins per account from browsers without its device cookie: each tier a longer wait.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour;50 per day",
+    "LOGIN_DEVICE_RATE_LIMIT": "10 per minute;50 per hour;200 per day",  # per known device
     "SESSION_IDLE_MINUTES": 60,
     "SESSION_ABSOLUTE_HOURS": 12,
     "SESSION_COOKIE_SECURE": False,

@@ -96,6 +96,7 @@ def app_config(database_url, clock, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "LOGIN_DEVICE_RATE_LIMIT": "1000 per minute",
         "MAIL_BACKEND": "console",
         "BASE_URL": "http://p4p.test",
         # argon2id's cheapest parameters: tests hash hundreds of passwords. Production keeps
