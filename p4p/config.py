@@ -41,7 +41,6 @@ DEFAULTS = {
     "SMS_ACCOUNT_SID": None,
     "SMS_AUTH_TOKEN": None,
     "SMS_FROM": None,
-    "SMS_INBOUND_TOKEN": None,  # secret path part of the provider's inbound webhook (STOP replies)
     "REMINDER_EVE_HOUR": 18,
     "REMINDER_SOON_HOURS": 0,  # 2 adds a reminder two hours before each meeting
     "REMINDER_WEEK_OPEN_HOUR": 8,

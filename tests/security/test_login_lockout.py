@@ -6,14 +6,13 @@ right password too, for about an hour.
 """
 
 import pytest
+from conftest import PASSWORD
 from itsdangerous import URLSafeTimedSerializer
+from tests_cleanup import empty_tables
 
 from p4p import create_app
 from p4p.config import DEFAULTS
 from p4p.modules.auth import devices
-from tests_cleanup import empty_tables
-
-from conftest import PASSWORD
 
 OWNER_ADDRESS = "203.0.113.10"
 ATTEMPTS = 135
