@@ -30,7 +30,9 @@ DEFAULTS = {
     "RATELIMIT_STORAGE_URI": "memory://",
     "RATELIMIT_ENABLED": True,
     "LOGIN_RATE_LIMIT": "10 per minute;60 per hour",
-    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;30 per hour",
+    # Failed logins per account from browsers without its device cookie: each tier a longer wait.
+    "LOGIN_ACCOUNT_RATE_LIMIT": "5 per minute;20 per hour;50 per day",
+    "LOGIN_DEVICE_RATE_LIMIT": "10 per minute;50 per hour;200 per day",  # per known device
     # Per staff member, so a few people pulling reports in a loop cannot starve the
     # participants' pages: the report pages together, and the exports together.
     "REPORT_RATE_LIMIT": "30 per minute",
@@ -43,7 +45,6 @@ DEFAULTS = {
     "SMS_ACCOUNT_SID": None,
     "SMS_AUTH_TOKEN": None,
     "SMS_FROM": None,
-    "SMS_INBOUND_TOKEN": None,  # secret path part of the provider's inbound webhook (STOP replies)
     "REMINDER_EVE_HOUR": 18,
     "REMINDER_SOON_HOURS": 0,  # 2 adds a reminder two hours before each meeting
     "REMINDER_WEEK_OPEN_HOUR": 8,

@@ -4,7 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
 from wtforms import IntegerField as WTFormsIntegerField
-from wtforms.validators import NumberRange
+from wtforms import StringField, TextAreaField
+from wtforms.validators import Length, NumberRange, StopValidation
 
 # WTForms' built-in messages ("Not a valid integer value.", "This field is required.", ...) in
 # p4p's own words and catalog, so a field without a message of its own still speaks plainly, in
@@ -68,12 +69,50 @@ class OwnWords:
 OWN_WORDS = OwnWords()
 
 
+# The longest value a text field takes when its own Length says nothing.
+TEXT_MAX = 500
+TEXTAREA_MAX = 5000
+
+
+class _LengthBound:
+    """First of a text field's validators: a value over the bound stops validation there, before
+    any other check (an email parser, a password rule) or the view sees it."""
+
+    def __init__(self, maximum: int):
+        self.maximum = maximum
+
+    def __call__(self, form, field):
+        if isinstance(field.data, str) and len(field.data) > self.maximum:
+            field.data = field.data[: self.maximum]  # the page shows it again, bounded too
+            raise StopValidation(
+                ngettext(
+                    "Keep this to %(num)d character.",
+                    "Keep this to %(num)d characters.",
+                    self.maximum,
+                )
+            )
+
+
+def bound_text_length(field):
+    """Give every text field (StringField and its kinds: email, password, text area...) a length
+    bound: its own Length's max, or TEXT_MAX / TEXTAREA_MAX."""
+    if isinstance(field, StringField):
+        own = [v.max for v in field.validators if isinstance(v, Length) and v.max >= 0]
+        default = TEXTAREA_MAX if isinstance(field, TextAreaField) else TEXT_MAX
+        field.validators = [_LengthBound(min(own, default=default)), *field.validators]
+    return field
+
+
 class Form(FlaskForm):
-    """Every p4p form: a bad value gets one of our own messages, never WTForms' raw English."""
+    """Every p4p form: a bad value gets one of our own messages, never WTForms' raw English, and
+    no text field takes an unbounded value."""
 
     class Meta:
         def get_translations(self, form):
             return OWN_WORDS
+
+        def bind_field(self, form, unbound_field, options):
+            return bound_text_length(super().bind_field(form, unbound_field, options))
 
 
 class IntegerField(WTFormsIntegerField):

@@ -2,7 +2,7 @@
 
 Records of p4p's own loggers ("p4p", "p4p.requests", "p4p.auth", "p4p.reminders", ...) carry
 their fields as attributes, so the JSON format can show them as keys. Nothing logged here holds a
-query string, a password or a whole email address.
+query string, a link's token, a password or a whole email address.
 """
 
 import hashlib
@@ -103,6 +103,21 @@ def email_reference(email: str | None) -> str:
     return f"{digest}@{normalised.rpartition('@')[2] or '?'}"
 
 
+# Route arguments that are secrets (reset, invite and stop links): the line shows their name.
+SECRET_ARGUMENTS = ("token",)
+
+
+def loggable_path() -> str:
+    """The request's path without its query string (it may carry a token) and with each secret
+    route argument replaced by its name: /reset/<token>, never the link itself."""
+    path = request.path
+    for name in SECRET_ARGUMENTS:
+        value = (request.view_args or {}).get(name)
+        if value:
+            path = path.replace(str(value), f"<{name}>")
+    return path
+
+
 def _start_timer():
     g.request_started = time.perf_counter()
 
@@ -112,7 +127,7 @@ def _log_request(response):
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else 0.0
     fields = {
         "method": request.method,
-        "path": request.path,  # never the query string: it may carry a token
+        "path": loggable_path(),
         "status": response.status_code,
         "duration_ms": duration_ms,
     }

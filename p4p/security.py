@@ -3,7 +3,7 @@
 import logging
 from datetime import timedelta
 
-from flask import abort, current_app, render_template, request, session
+from flask import Request, abort, current_app, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import logout_user
 from sqlalchemy import bindparam, select
@@ -66,6 +66,23 @@ def _expire_old_sessions():
         session["seen_at"] = current
 
 
+class BoundedRequest(Request):
+    """A form-encoded body is read whole into memory (werkzeug applies MAX_FORM_MEMORY_SIZE only
+    to multipart fields), so it is held to that size too: beyond it, 413 before anything reads it."""
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = super().max_content_length
+        if self.mimetype == "application/x-www-form-urlencoded" and current_app:
+            form_limit = current_app.config["MAX_FORM_MEMORY_SIZE"]
+            limit = form_limit if limit is None else min(limit, form_limit)
+        return limit
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+
 def _refuse_nul_bytes():
     # PostgreSQL cannot store NUL in text; no real form input contains one, so refuse it early.
     for values in (request.args, request.form):
@@ -117,6 +134,7 @@ def init_app(app) -> None:
     login_manager.login_message = _l("Please log in to see that page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    app.request_class = BoundedRequest
     app.before_request(_refuse_nul_bytes)
     app.before_request(_expire_old_sessions)
     app.after_request(_security_headers)

@@ -96,6 +96,7 @@ def app_config(database_url, clock, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "LOGIN_RATE_LIMIT": "1000 per minute",
         "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
+        "LOGIN_DEVICE_RATE_LIMIT": "1000 per minute",
         # Tests pull many reports a minute; tests/security/test_report_limits.py sets low ones.
         "REPORT_RATE_LIMIT": "1000 per minute",
         "EXPORT_RATE_LIMIT": "1000 per minute",

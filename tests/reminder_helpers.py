@@ -96,3 +96,14 @@ class SmsProvider:
 
     def __exit__(self, *_exc):
         self.server.shutdown()
+
+
+def post_sms_reply(client, app, data):
+    """A text back, as the provider posts it: signed with the app's SMS auth token."""
+    from werkzeug.datastructures import MultiDict
+
+    from p4p.messaging.sms import provider_signature
+
+    url = app.config["BASE_URL"].rstrip("/") + "/sms/inbound"
+    signature = provider_signature(app.config["SMS_AUTH_TOKEN"], url, MultiDict(data))
+    return client.post("/sms/inbound", data=data, headers={"X-Twilio-Signature": signature})

@@ -8,10 +8,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import simulation_checks as checks
+from reminder_helpers import post_sms_reply
 from simulation import AREA_CODES, SITES, Person, StaffAction
 from simulation_messages import Deliveries
 from simulation_study import build_study, enrol, give_password, login
-from simulation_world import INBOUND_TOKEN, TrialWorld
+from simulation_world import TrialWorld
 from sqlalchemy import select
 
 from p4p.modules.attendance.models import Attendance
@@ -283,7 +284,7 @@ class Trial:
     def text_back(self, who: int, word: str) -> None:
         person = _pick([p for p in self.people if p.phone], who)
         data = {"From": person.e164, "Body": word, "To": "+15550009999"}
-        response = self.world.app.test_client().post(f"/sms/inbound/{INBOUND_TOKEN}", data=data)
+        response = post_sms_reply(self.world.app.test_client(), self.world.app, data)
         self.answered(response, 200)
         person.sms_on = word.upper() == "START"
 

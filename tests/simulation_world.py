@@ -13,7 +13,6 @@ from simulation import TRIAL_START, SmsApi, Wire, smtp_server
 from p4p import create_app
 from p4p.clock import FixedClock
 
-INBOUND_TOKEN = "sim-inbound"  # noqa: S105 - the test's webhook path, not a secret
 ARTIFACTS = Path(__file__).parent.parent / "test-artifacts"
 
 
@@ -53,7 +52,6 @@ class TrialWorld:
             "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.smtp.port,
             "SMS_BACKEND": "http", "SMS_API_URL": f"http://127.0.0.1:{self.sms.port}",
             "SMS_ACCOUNT_SID": "ACsim", "SMS_AUTH_TOKEN": "sim", "SMS_FROM": "+15550009999",
-            "SMS_INBOUND_TOKEN": INBOUND_TOKEN,
         })  # fmt: skip
         return self
 

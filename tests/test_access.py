@@ -42,7 +42,7 @@ def test_only_the_expected_endpoints_are_public(app):
         "/login",
         "/reset",
         "/reset/<token>",
-        "/sms/inbound/<token>",
+        "/sms/inbound",
         "/stop/<token>",
     ]
 

@@ -7,14 +7,13 @@ import pytest
 from conftest import login
 from coordinator_helpers import as_role, enrolment_form, roster_csv, roster_row, upload
 from migration_helpers import migration_app
+from reminder_helpers import post_sms_reply
 from sqlalchemy import select, text
 
 from p4p import migrate
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.reminders.models import ReminderPreference
-
-INBOUND = "/sms/inbound/inbound-secret"
 
 
 @pytest.fixture
@@ -39,12 +38,12 @@ def test_stop_from_the_providers_e164_number_stops_a_person_enrolled_with_dashes
     assert coordinator.post("/admin/participants/new", data=form).status_code == 302
     user = _user_of(db, "P4P-101")
     assert user.phone == "+12135550123"
-    app.config["SMS_INBOUND_TOKEN"] = "inbound-secret"
-    response = coordinator.post(INBOUND, data={"From": "+12135550123", "Body": "STOP"})
+    app.config["SMS_AUTH_TOKEN"] = "provider-auth-token"
+    response = post_sms_reply(coordinator, app, {"From": "+12135550123", "Body": "STOP"})
     assert response.json == {"updated": 1}
     db.expire_all()
     assert db.get(ReminderPreference, user.id).sms_on is False
-    coordinator.post(INBOUND, data={"From": "+1 (213) 555-0123", "Body": "START"})
+    post_sms_reply(coordinator, app, {"From": "+1 (213) 555-0123", "Body": "START"})
     db.expire_all()
     assert db.get(ReminderPreference, user.id).sms_on is True
 

@@ -3,7 +3,7 @@
 from datetime import time, timedelta
 
 from conftest import login
-from reminder_helpers import WEEK4_EVE, enrolled, plan_at, reminders
+from reminder_helpers import WEEK4_EVE, enrolled, plan_at, post_sms_reply, reminders
 from sqlalchemy import select
 
 from p4p.modules.audit.models import AuditEvent
@@ -73,19 +73,15 @@ def test_the_stop_link_in_an_email_switches_that_kind_off_without_logging_in(
 
 def test_a_stop_text_switches_texts_off_and_start_switches_them_back(app, factory, db, client):
     participant = enrolled(factory, db, phone="+15550007777")
-    app.config["SMS_INBOUND_TOKEN"] = "inbound-secret"
-    assert (
-        client.post("/sms/inbound/wrong", data={"From": "+15550007777", "Body": "STOP"}).status_code
-        == 404
-    )
-    response = client.post(
-        "/sms/inbound/inbound-secret", data={"From": "+15550007777", "Body": " stop "}
-    )
+    app.config["SMS_AUTH_TOKEN"] = "provider-auth-token"
+    unsigned = client.post("/sms/inbound", data={"From": "+15550007777", "Body": "STOP"})
+    assert unsigned.status_code == 403
+    response = post_sms_reply(client, app, {"From": "+15550007777", "Body": " stop "})
     assert response.json == {"updated": 1}
     assert _preference(db, participant.user_id).sms_on is False
     plan_at(app, WEEK4_EVE - timedelta(hours=1))
     assert {r.channel for r in reminders(db, status="planned")} == {"email"}
-    client.post("/sms/inbound/inbound-secret", data={"From": "+15550007777", "Body": "START"})
+    post_sms_reply(client, app, {"From": "+15550007777", "Body": "START"})
     assert _preference(db, participant.user_id).sms_on is True
 
 

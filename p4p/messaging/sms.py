@@ -1,6 +1,8 @@
 """SMS senders: a provider's HTTP API (Twilio's Messages resource) and console/file for development."""
 
 import base64
+import hashlib
+import hmac
 import json
 import urllib.error
 import urllib.parse
@@ -88,3 +90,33 @@ def get_sms_sender():
             Path(config["MAIL_FILE_DIR"] or Path(current_app.instance_path) / "outbox")
         )
     return ConsoleSmsSender()
+
+
+def provider_signature(auth_token: str, url: str, params) -> str:
+    """What Twilio sends as X-Twilio-Signature: base64 of HMAC-SHA1, keyed with the auth token, of
+    the full URL it posted to, then each POST parameter's name and value, names in sorted order
+    (a name given twice: each of its values, sorted)."""
+    payload = url + "".join(
+        name + value for name in sorted(set(params)) for value in sorted(set(params.getlist(name)))
+    )
+    digest = hmac.new(auth_token.encode(), payload.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode()
+
+
+def _port_variants(url: str) -> set[str]:
+    """The URL as given, without its port, and with the scheme's default one: Twilio signs the
+    URL as configured, and its own validators accept either."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    default = {"https": 443, "http": 80}.get(parts.scheme)
+    with_port = parts._replace(netloc=f"{host}:{parts.port or default}").geturl()
+    return {url, parts._replace(netloc=host).geturl(), with_port}
+
+
+def signed_by_provider(auth_token: str | None, url: str, params, signature: str | None) -> bool:
+    if not auth_token or not signature:
+        return False
+    return any(
+        hmac.compare_digest(provider_signature(auth_token, candidate, params), signature)
+        for candidate in _port_variants(url)
+    )

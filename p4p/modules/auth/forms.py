@@ -5,10 +5,18 @@ from wtforms.validators import Email, EqualTo, InputRequired, Length
 from p4p.forms import Form
 from p4p.modules.auth.passwords import MAX_LENGTH, password_problems
 
+EMAIL_MAX = 254  # the longest address SMTP carries
+
 
 class LoginForm(Form):
-    email = EmailField(_l("Email"), validators=[InputRequired(_l("Enter your email address."))])
-    password = PasswordField(_l("Password"), validators=[InputRequired(_l("Enter your password."))])
+    email = EmailField(
+        _l("Email"),
+        validators=[InputRequired(_l("Enter your email address.")), Length(max=EMAIL_MAX)],
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password.")), Length(max=MAX_LENGTH)],
+    )
 
 
 class RequestResetForm(Form):
@@ -17,7 +25,7 @@ class RequestResetForm(Form):
         validators=[
             InputRequired(_l("Enter your email address.")),
             Email(_l("Enter an email address like name@example.org.")),
-            Length(max=254),
+            Length(max=EMAIL_MAX),
         ],
     )
 

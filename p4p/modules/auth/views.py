@@ -20,7 +20,7 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
 from p4p.logs import email_reference
-from p4p.modules.auth import service
+from p4p.modules.auth import devices, service
 from p4p.modules.auth.forms import LoginForm, NewPasswordForm, RequestResetForm
 from p4p.modules.auth.models import Role, TokenPurpose
 
@@ -37,10 +37,8 @@ def _account_limit() -> str:
     return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
 
 
-def _email_key() -> str:
-    # A second limit per account: spreading guesses over many addresses does not help,
-    # and it only slows logins for minutes, so it cannot lock a person out for good.
-    return "login-email:" + service.normalise_email(request.form.get("email", ""))
+def _device_limit() -> str:
+    return current_app.config["LOGIN_DEVICE_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -55,8 +53,23 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
-@limiter.limit(_login_limit, methods=["POST"])
-@limiter.limit(_account_limit, key_func=_email_key, methods=["POST"])
+# Per address, every try; per account, failures from unknown browsers; per known device (the
+# account's own cookie, see devices.py), its own failures, and nothing else ever blocks it.
+@limiter.limit(_login_limit, methods=["POST"], exempt_when=devices.is_known)
+@limiter.limit(
+    _account_limit,
+    key_func=devices.account_key,
+    methods=["POST"],
+    exempt_when=devices.is_known,
+    deduct_when=devices.failed,
+)
+@limiter.limit(
+    _device_limit,
+    key_func=devices.device_key,
+    methods=["POST"],
+    exempt_when=devices.is_unknown,
+    deduct_when=devices.failed,
+)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
@@ -65,6 +78,7 @@ def login():
         user = service.authenticate(db, form.email.data, form.password.data)
         if user is None:
             log.warning("failed login for %s", email_reference(form.email.data))
+            devices.note_failure()
             form.password.errors.append(_("That email and password do not match an account."))
         else:
             session.clear()  # a fresh session at login, so an old cookie cannot be fixed on
@@ -72,7 +86,9 @@ def login():
             session.permanent = True
             session["login_at"] = now().timestamp()
             service.record_login(db, user, now())
-            return redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            response = redirect(_safe_next(request.args.get("next")) or url_for("home.index"))
+            devices.remember(response, user)
+            return response
     return render_template("auth/login.html", form=form)
 
 
@@ -96,7 +112,9 @@ def _password_page(token: str, purpose: TokenPurpose, template: str):
         logout_user()
         session.clear()
         flash(_("Your password is set. Please log in."), "success")
-        return redirect(url_for("auth.login"))
+        response = redirect(url_for("auth.login"))
+        devices.remember(response, found.user)  # the emailed link proved it is theirs
+        return response
     return render_template(template, form=form, user=found.user)
 
 

@@ -1,7 +1,5 @@
 """Reminder preferences, stop links, STOP texts, and the staff outbox."""
 
-import hmac
-
 from flask import (
     Blueprint,
     abort,
@@ -24,6 +22,7 @@ from p4p.db import session as db
 from p4p.extensions import csrf
 from p4p.forms import ConfirmForm
 from p4p.i18n import LANGUAGE_NAMES
+from p4p.messaging.sms import signed_by_provider
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
 from p4p.modules.auth.service import set_language
 from p4p.modules.reminders import preferences
@@ -112,14 +111,18 @@ def _stop_page(user: User, kind: str):
     return render_template("reminders/stop.html", form=form, label=KIND_LABELS.get(kind))
 
 
-@bp.route("/sms/inbound/<token>", methods=["POST"])
+@bp.route("/sms/inbound", methods=["POST"])
 @public
 @csrf.exempt
-def sms_inbound(token):
-    """The SMS provider posts replies here (From, Body); STOP switches texts off for that number."""
-    expected = current_app.config.get("SMS_INBOUND_TOKEN") or ""
-    if not expected or not hmac.compare_digest(token, expected):
-        abort(404)
+def sms_inbound():
+    """The SMS provider posts replies here (From, Body); STOP switches texts off for that number.
+    Only a request signed with P4P_SMS_AUTH_TOKEN (X-Twilio-Signature over P4P_BASE_URL's form of
+    this URL and the form) is the provider: no secret in the URL, so none in any log."""
+    query = request.query_string.decode()
+    url = current_app.config["BASE_URL"].rstrip("/") + request.path + (f"?{query}" if query else "")
+    signature = request.headers.get("X-Twilio-Signature")
+    if not signed_by_provider(current_app.config["SMS_AUTH_TOKEN"], url, request.form, signature):
+        abort(403)
     changed = preferences.handle_sms_reply(
         db, request.form.get("From", ""), request.form.get("Body", ""), now()
     )
