@@ -58,10 +58,17 @@ def stop(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def request(port: int, path: str, headers: dict, timeout: float = 30) -> tuple[int, int]:
+def request(
+    port: int, path: str, headers: dict, timeout: float = 30, form: str | None = None
+) -> tuple[int, int]:
+    """GET `path`, or POST the url-encoded `form` to it."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("GET", path, headers=headers)
+        if form is None:
+            connection.request("GET", path, headers=headers)
+        else:
+            form_headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+            connection.request("POST", path, body=form, headers=form_headers)
         response = connection.getresponse()
         body = response.read()
         return response.status, len(body)
@@ -143,12 +150,13 @@ def seconds_while_loaded(
     port: int, path: str, headers: dict, load: list[tuple[str, dict]], *, requests: int
 ) -> dict:
     """Time `requests` loads of `path`, one after another, while one thread a `load` entry
-    requests its path back to back; the load's answers are read to their end."""
+    (path, headers, posted form) requests it back to back; the load's answers are read to
+    their end."""
     stop, loaded = threading.Event(), [0]
 
-    def load_loop(load_path: str, load_headers: dict):
+    def load_loop(load_path: str, load_headers: dict, form: str):
         while not stop.is_set():
-            request(port, load_path, load_headers, timeout=120)
+            request(port, load_path, load_headers, timeout=120, form=form)
             loaded[0] += 1
 
     threads = [threading.Thread(target=load_loop, args=entry) for entry in load]

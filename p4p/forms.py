@@ -1,10 +1,15 @@
 """Forms shared by every module, and the words every form field uses for bad input."""
 
+import re
+
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import IntegerField as WTFormsIntegerField
-from wtforms import StringField, TextAreaField
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, StopValidation
 
 # WTForms' built-in messages ("Not a valid integer value.", "This field is required.", ...) in
@@ -103,9 +108,28 @@ def bound_text_length(field):
     return field
 
 
+# Characters that change how text is shown without being seen: bidirectional controls (a
+# right-to-left override makes "gpj.exe" read "exe.jpg"), and C0/C1 control characters other
+# than tab and line breaks. No name, note or address needs one.
+HIDDEN_CHARACTERS = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+)
+HIDDEN_CHARACTERS_MESSAGE = _l(
+    "Remove the hidden formatting characters (such as text-direction marks) from this text."
+)
+
+
+def hidden_characters_problem(value) -> str | None:
+    """The field message when text holds a hidden formatting or control character."""
+    if isinstance(value, str) and HIDDEN_CHARACTERS.search(value):
+        return str(HIDDEN_CHARACTERS_MESSAGE)
+    return None
+
+
 class Form(FlaskForm):
-    """Every p4p form: a bad value gets one of our own messages, never WTForms' raw English, and
-    no text field takes an unbounded value."""
+    """Every p4p form: a bad value gets one of our own messages, never WTForms' raw English;
+    fields read only a browser form's body, no text field takes an unbounded value, and text
+    never carries hidden characters."""
 
     class Meta:
         def get_translations(self, form):
@@ -113,6 +137,29 @@ class Form(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             return bound_text_length(super().bind_field(form, unbound_field, options))
+
+        def wrap_formdata(self, form, formdata):
+            # Flask-WTF would also read a JSON body (any shape, any types) and put an upload
+            # into any field of its name; a p4p field takes text from the form, files only
+            # into a FileField.
+            formdata = super().wrap_formdata(form, formdata)
+            if formdata is None or not request.files:
+                return formdata
+            file_names = {f.name for f in form if isinstance(f, FileField)}
+            files = MultiDict(
+                [(k, v) for k, v in request.files.items(multi=True) if k in file_names]
+            )
+            return CombinedMultiDict((files, request.form))
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field, StringField) and not isinstance(field, PasswordField):
+                problem = hidden_characters_problem(field.data)
+                if problem:
+                    field.errors = [*field.errors, problem]
+                    valid = False
+        return valid
 
 
 class IntegerField(WTFormsIntegerField):
@@ -132,6 +179,14 @@ class IntegerField(WTFormsIntegerField):
 class ConfirmForm(Form):
     """Only the CSRF token: for buttons that do one thing (mark done, delete, send an invite),
     and for forms whose fields are read by hand (the attendance sheet)."""
+
+
+def ascii_whole_number(value) -> int | None:
+    """A whole number of ASCII digits from the request, or None: str.isdigit() also accepts
+    "²" and other digits that int() refuses."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
 
 
 def strip_text(value):

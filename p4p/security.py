@@ -3,9 +3,9 @@
 import logging
 from datetime import timedelta
 
-from flask import Request, abort, current_app, render_template, request, session
+from flask import Request, abort, current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import bindparam, select
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -90,6 +90,19 @@ def _refuse_nul_bytes():
             abort(400)
 
 
+# The bodies a browser's form sends (and Twilio's webhook). Nothing in p4p reads JSON or any
+# other body, and Flask-WTF would feed a JSON body to a form unchecked, so anything else is
+# refused whole before a view sees it.
+FORM_BODIES = frozenset({"", "application/x-www-form-urlencoded", "multipart/form-data"})
+
+
+def _refuse_other_bodies():
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if request.mimetype not in FORM_BODIES:
+        abort(415)
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -112,6 +125,7 @@ ERROR_TITLES = {
     405: _l("That action is not allowed here"),
     410: _l("This link no longer works"),
     413: _l("That upload is too large"),
+    415: _l("That page only takes what its own form sends"),
     429: _l("Too many tries"),
     500: _l("Something went wrong on our side"),
 }
@@ -125,8 +139,24 @@ def _error_page(error):
         email = request.form.get("email")
         who = f" for {email_reference(email)}" if email else ""
         log.warning("throttled %s %s%s (%s)", request.method, request.path, who, error.description)
+    if code >= 500:
+        _recover_database_session()
     title = ERROR_TITLES.get(code, ERROR_TITLES[500])
     return render_template("errors/error.html", code=code, title=title), code
+
+
+def _recover_database_session():
+    """After a database error the request's session needs a rollback before the error page
+    can load anything; if even that fails (the database is gone), the page shows no user."""
+    db_session = g.get("db_session")
+    if db_session is None:
+        return
+    try:
+        db_session.rollback()  # expires the loaded user: reading its role reloads it
+        current_user._get_current_object().is_authenticated and current_user.role  # noqa: B018
+    except Exception:
+        log.exception("the database is unusable while showing an error page")
+        g._login_user = login_manager.anonymous_user()
 
 
 def init_app(app) -> None:
@@ -135,6 +165,7 @@ def init_app(app) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     app.request_class = BoundedRequest
+    app.before_request(_refuse_other_bodies)
     app.before_request(_refuse_nul_bytes)
     app.before_request(_expire_old_sessions)
     app.after_request(_security_headers)

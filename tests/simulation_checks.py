@@ -133,8 +133,8 @@ def dose_rows_agree(db, coordinator, readers: list[Person], program, now) -> lis
     (for `readers`) their own progress page."""
     from p4p.modules.reports.summary import summary_report
 
-    summary = _parse_csv(coordinator.get("/reports/attendance.csv?format=summary"))
-    redcap = _parse_csv(coordinator.get("/reports/attendance.csv?format=redcap"))
+    summary = _parse_csv(coordinator.post("/reports/attendance.csv", data={"format": "summary"}))
+    redcap = _parse_csv(coordinator.post("/reports/attendance.csv", data={"format": "redcap"}))
     participants, marks, done = _records(db, now)
     attended = {
         pid: sum(1 for a, _m in rows if a.status in ATTENDED) for pid, rows in marks.items()

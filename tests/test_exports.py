@@ -4,10 +4,12 @@ and a facilitator's export holds their own sites only."""
 
 import re
 from datetime import time
+from urllib.parse import parse_qsl
 
 import pytest
 from reports_helpers import build_study, csv_rows, staff_client
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from p4p import create_app
 from p4p.modules.audit.models import AuditEvent
@@ -40,7 +42,10 @@ def study(app, factory, db, clock):
 
 
 def download(client, query: str, status: int = 200):
-    response = client.get(f"/reports/attendance.csv?{query}")
+    # A POST, as the export page's form sends it (CSRF is off in the tests' settings).
+    response = client.post(
+        "/reports/attendance.csv", data=MultiDict(parse_qsl(query, keep_blank_values=True))
+    )
     assert response.status_code == status, response.get_data(as_text=True)[:500]
     return response
 

@@ -110,12 +110,16 @@ def test_exports_say_not_yet_enrolled(app, factory, db, client, late_cohort):
     _mark_everyone_else(client, cohort, people)
     coordinator = staff_client(app, factory.user("coordinator"))
 
-    long = csv_rows(coordinator.get("/reports/attendance.csv?format=long").get_data(as_text=True))
+    long = csv_rows(
+        coordinator.post("/reports/attendance.csv", data={"format": "long"}).get_data(as_text=True)
+    )
     statuses = {int(r[4]): r[7] for r in long[1:] if r[0] == late.study_id}
     assert [statuses[w] for w in (1, 2, 3, 4)] == ["not_yet_enrolled"] * 3 + ["unmarked"]
 
     summary = csv_rows(
-        coordinator.get("/reports/attendance.csv?format=summary").get_data(as_text=True)
+        coordinator.post("/reports/attendance.csv", data={"format": "summary"}).get_data(
+            as_text=True
+        )
     )
     rows = {r[0]: dict(zip(summary[0], r, strict=True)) for r in summary[1:]}
     assert (
@@ -128,12 +132,16 @@ def test_exports_say_not_yet_enrolled(app, factory, db, client, late_cohort):
     )
 
     redcap = csv_rows(
-        coordinator.get("/reports/attendance.csv?format=redcap").get_data(as_text=True)
+        coordinator.post("/reports/attendance.csv", data={"format": "redcap"}).get_data(
+            as_text=True
+        )
     )
     record = next(dict(zip(redcap[0], r, strict=True)) for r in redcap[1:] if r[0] == late.study_id)
     assert [record[f"p4p_w{w}_status"] for w in (1, 2, 3, 4)] == ["6", "6", "6", "0"]
     dictionary = csv_rows(
-        coordinator.get("/reports/attendance.csv?format=redcap-dictionary").get_data(as_text=True)
+        coordinator.post("/reports/attendance.csv", data={"format": "redcap-dictionary"}).get_data(
+            as_text=True
+        )
     )
     choices = next(r[5] for r in dictionary if r[0] == "p4p_w1_status")
     assert choices.startswith("0, Not marked | 1, Present | 2, Late")  # old codes stay

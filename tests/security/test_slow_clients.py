@@ -76,11 +76,17 @@ def _wait_until_answering(port: int) -> None:
     raise AssertionError("gunicorn did not start")
 
 
-def _get(port: int, path: str, cookies, timeout: float = 30) -> tuple[int, bytes]:
+def _get(port: int, path: str, cookies, timeout: float = 30, form: dict | None = None):
+    """GET `path`, or POST `form` to it; keeps the cookies the answer sets."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         headers = {"Cookie": "; ".join(f"{k}={v.value}" for k, v in cookies.items())}
-        connection.request("GET", path, headers=headers)
+        if form is None:
+            connection.request("GET", path, headers=headers)
+        else:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            body = urllib.parse.urlencode(form)
+            connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
         body = response.read()
         for header in response.headers.get_all("Set-Cookie") or []:
@@ -90,26 +96,16 @@ def _get(port: int, path: str, cookies, timeout: float = 30) -> tuple[int, bytes
         connection.close()
 
 
+def _csrf_token(page: bytes) -> str:
+    return re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1).decode()
+
+
 def _log_in(port: int, email: str) -> http.cookies.SimpleCookie:
     cookies = http.cookies.SimpleCookie()
     _status, page = _get(port, "/login", cookies)
-    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    form = urllib.parse.urlencode(
-        {"csrf_token": token.decode(), "email": email, "password": DEMO_PASSWORD}
-    )
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    try:
-        connection.request("POST", "/login", body=form, headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v.value}" for k, v in cookies.items()),
-        })  # fmt: skip
-        response = connection.getresponse()
-        response.read()
-        assert response.status == 302, f"could not log in as {email}"
-        for header in response.headers.get_all("Set-Cookie") or []:
-            cookies.load(header)
-    finally:
-        connection.close()
+    form = {"csrf_token": _csrf_token(page), "email": email, "password": DEMO_PASSWORD}
+    status, _body = _get(port, "/login", cookies, form=form)
+    assert status == 302, f"could not log in as {email}"
     return cookies
 
 
@@ -129,9 +125,11 @@ def test_participant_pages_answer_while_exports_run_and_slow_clients_stall(serve
     def pull_exports():
         cookies = http.cookies.SimpleCookie()
         cookies.update(coordinator)
+        _status, page = _get(port, "/reports/exports", cookies)
+        export = {"csrf_token": _csrf_token(page), "format": "long"}
         while not stop.is_set():
             try:
-                status, body = _get(port, "/reports/attendance.csv?format=long", cookies, 10)
+                status, body = _get(port, "/reports/attendance.csv", cookies, 10, form=export)
             except TimeoutError:
                 status, body = "no answer in 10 s", b""
             if status != 200 or not body.startswith(b"study_id"):

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from p4p.forms import Form, IntegerField
+from p4p.forms import Form, IntegerField, ascii_whole_number, hidden_characters_problem
 from p4p.modules.attendance.service import MODES, STATUSES, Mark
 
 NOTE_MAX = 200
@@ -33,8 +33,8 @@ def read_sheet(form_data, participant_ids: list[int], fill_present: bool):
             status = "present"
         mode = form_data.get(f"mode-{pid}") or "in_person"
         note = (form_data.get(f"note-{pid}") or "").strip() or None
-        version = form_data.get(f"version-{pid}", "")
-        if not version.isdigit():
+        version = ascii_whole_number(form_data.get(f"version-{pid}", ""))
+        if version is None:
             continue  # not on the sheet the person saw (e.g. enrolled since): leave as it is
         if status is not None and status not in STATUSES:
             errors[f"status-{pid}"] = _l("Choose one of the statuses.")
@@ -42,7 +42,9 @@ def read_sheet(form_data, participant_ids: list[int], fill_present: bool):
             errors[f"mode-{pid}"] = _l("Choose in person or video.")
         if note and len(note) > NOTE_MAX:
             errors[f"note-{pid}"] = _l("Keep the note under %(n)d characters.", n=NOTE_MAX)
-        marks[pid] = Mark(status, mode, note, int(version))
+        elif hidden_characters_problem(note):
+            errors[f"note-{pid}"] = hidden_characters_problem(note)
+        marks[pid] = Mark(status, mode, note, version)
     return marks, errors
 
 

@@ -40,6 +40,10 @@ class Mark:
     seen_version: int  # 0 when there was no row
 
 
+class MakeupConflict(Exception):
+    """Someone else recorded this week for this person (a make-up or the sheet) meanwhile."""
+
+
 @dataclass
 class SheetConflict(Exception):
     """Someone else saved these rows after this sheet was opened."""
@@ -221,6 +225,13 @@ def record_makeup(
             "how": how,
         },
     )
+    try:
+        # A make-up or sheet save on another device between our read and this write shows
+        # here: a second row for the week (unique) or a newer version of it.
+        db.flush()
+    except (IntegrityError, StaleDataError):
+        db.rollback()
+        raise MakeupConflict() from None
     db.commit()
     return attendance
 

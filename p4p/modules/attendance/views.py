@@ -186,19 +186,29 @@ def makeup(participant_id: int):
         meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed},
     )
     form.meeting_id.choices = [SelectChoice(m.id, _("Week %(n)d", n=m.week)) for m in missed]
+    status = 422 if form.is_submitted() else 200
     if form.validate_on_submit():
         meeting = next(m for m in missed if m.id == form.meeting_id.data)
-        service.record_makeup(
-            db,
-            person,
-            meeting,
-            made_up_on=form.made_up_on.data,
-            how=form.how.data,
-            actor=_user(),
-            now=moment,
-        )
-        flash(_("The make-up is recorded."), "success")
-        return redirect(url_for("attendance.participant", participant_id=person.id))
-    return render_template("facilitator/makeup.html", person=person, form=form, missed=missed), (
-        422 if form.is_submitted() else 200
-    )
+        try:
+            service.record_makeup(
+                db,
+                person,
+                meeting,
+                made_up_on=form.made_up_on.data,
+                how=form.how.data,
+                actor=_user(),
+                now=moment,
+            )
+        except service.MakeupConflict:
+            # As a stale sheet: nothing saved, the person's choices kept, and a look first.
+            form.meeting_id.errors = [
+                _(
+                    "Someone else recorded this week for this person just now. Check the record, then save again if it is still needed."
+                )
+            ]
+            status = 409
+        else:
+            flash(_("The make-up is recorded."), "success")
+            return redirect(url_for("attendance.participant", participant_id=person.id))
+    page = render_template("facilitator/makeup.html", person=person, form=form, missed=missed)
+    return page, status

@@ -42,11 +42,14 @@ def _device_limit() -> str:
 
 
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so a crafted link cannot send people elsewhere after login."""
-    if not target:
+    """Only a plain path on this site, so a crafted link cannot send people elsewhere after
+    login, nor put a line break (a header of its own) into the redirect."""
+    if not target or not target.isprintable() or not target.isascii():
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if parts.scheme or parts.netloc or not target.startswith("/"):
+        return None
+    if target.startswith("//") or "\\" in target:  # browsers take a backslash for a slash
         return None
     return target
 

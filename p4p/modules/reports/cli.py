@@ -43,7 +43,7 @@ def export_attendance(fmt, site, arm, cohort, since, until):
     program = get_program()
     # A request context, so the form, gettext and lazy strings work as they do on the web.
     with current_app.test_request_context():
-        form = filter_form(db, None, args, program, ExportForm)
+        form = filter_form(db, None, args, program, ExportForm, meta={"csrf": False})
         if not form.validate():
             problems = [
                 f"--{name}: {' '.join(str(m) for m in messages)}"

@@ -8,6 +8,7 @@ would run as a formula get a leading apostrophe.
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -42,13 +43,18 @@ SUMMARY_COLUMNS = (
 )  # fmt: skip
 NOT_YET_ENROLLED = "not_yet_enrolled"  # the long export's status of a meeting before enrolment
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A spreadsheet may read a fullwidth or small "＝ ＋ － ＠" as the ASCII one; NFKC folds those
+# into it. The minus sign (U+2212) has no such folding, so it is named here.
+LOOKALIKE_STARTS = ("\u2212",)
 BATCH = 1000  # rows read from the database and written out at a time
 
 
 def neutralise(value):
     """A text cell that starts like a formula gets a leading ' (OWASP's CSV injection advice)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str) and value:
+        first = unicodedata.normalize("NFKC", value[0])
+        if first.startswith(FORMULA_STARTS) or value.startswith(LOOKALIKE_STARTS):
+            return "'" + value
     return value
 
 

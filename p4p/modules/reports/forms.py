@@ -1,10 +1,12 @@
 """The reports' filters (site, program, cohort, date range) and the export's format.
 
-GET forms: they change nothing, so they carry no CSRF token. The choices are only what the
+The filters are GET forms: they change nothing, so they carry no CSRF token. The export writes
+to the audit trail, so it is a POST form with one. The choices are only what the
 user may see, so a facilitator cannot even name another site; anything else is a field error.
 """
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
@@ -104,6 +106,11 @@ class ReportFilterForm(Form):
 
 
 class ExportForm(ReportFilterForm):
+    """A POST form, unlike the filters: an export is written to the audit trail."""
+
+    class Meta:
+        csrf = FlaskForm.Meta.csrf  # back to the app's setting (on, except in some tests)
+
     format = RadioField(
         _l("Format"),
         choices=[SelectChoice(key, FORMAT_LABELS[key]) for key in FORMATS],

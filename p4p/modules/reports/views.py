@@ -19,6 +19,7 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
+from p4p.forms import ConfirmForm
 from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
@@ -108,6 +109,7 @@ def cohort(cohort_id: int):
         now=moment,
         status_labels=STATUS_LABELS,
         status_symbols=STATUS_SYMBOLS,
+        export_form=ConfirmForm(),
     )
 
 
@@ -118,14 +120,23 @@ def export_page():
     return render_template("reports/exports.html", form=form)
 
 
-@bp.route("/attendance.csv")
+@bp.route("/attendance.csv", methods=["GET", "POST"])
 @allow(*STAFF_ROLES)
 @export_limit
 def attendance_csv():
+    """The download is a POST with a CSRF token, because it writes to the audit trail; a GET
+    (an old link, a bookmark, another site's image) only shows the form, filled in."""
     site_ids = _site_ids()
     program = get_program()
-    form = filter_form(db, site_ids, request.args, program, ExportForm)
+    if request.method == "GET":
+        form = filter_form(db, site_ids, request.args, program, ExportForm, meta={"csrf": False})
+        if request.args and not form.validate():
+            return render_template("reports/exports.html", form=form), 422
+        return render_template("reports/exports.html", form=form)
+    form = filter_form(db, site_ids, request.form, program, ExportForm)
     if not form.validate():
+        if "csrf_token" in form.errors:
+            abort(400)
         return render_template("reports/exports.html", form=form), 422
     moment, fmt = now(), form.format.data
     exports.record_export(
