@@ -48,6 +48,8 @@ class TrialWorld:
             "CLOCK": self.clock, "INSTANCE_PATH": str(self.tmp_path / "instance"),
             "WTF_CSRF_ENABLED": False, "LOGIN_RATE_LIMIT": "100000 per minute",
             "LOGIN_ACCOUNT_RATE_LIMIT": "100000 per minute", "BASE_URL": "http://p4p.test",
+            # The limits count real minutes; the simulated weeks pass in seconds.
+            "REPORT_RATE_LIMIT": "100000 per minute", "EXPORT_RATE_LIMIT": "100000 per minute",
             "SESSION_IDLE_MINUTES": 10**6, "SESSION_ABSOLUTE_HOURS": 10**5,
             "MAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": self.smtp.port,
             "SMS_BACKEND": "http", "SMS_API_URL": f"http://127.0.0.1:{self.sms.port}",
