@@ -86,7 +86,6 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
     phones.init_app(app)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
