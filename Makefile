@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app p4p
 # The demo's console mail and SMS backends are refused without it (see README, Production).
 DEMO_FLASK := P4P_DEMO=1 $(FLASK)
 
-.PHONY: run test test-fast lint bench install install-test catalogs messages clean
+.PHONY: run test test-fast lint wheel-smoke bench install install-test catalogs messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ test-fast: $(VENV)/.installed-test catalogs
 
 lint: install-test
 	$(BIN)/ruff check p4p tests migrations bench
+
+# Builds the wheel, installs it into a fresh venv outside the checkout, migrates, serves it under
+# gunicorn with production settings and fetches a few pages (CI runs it after lint).
+wheel-smoke: | $(BIN)/python
+	PYTHON=$(BIN)/python .ci/wheel-smoke
 
 # Not part of `make test`: seeds a trial-size study into a temporary database (SQLite, or a
 # fresh database on the PostgreSQL server named by P4P_DATABASE_URL) and prints JSON lines.

@@ -5,7 +5,20 @@ from pathlib import Path
 
 from flask import Flask
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent  # the checkout, when running from one
+
+
+def resource_dir(name: str) -> Path:
+    """templates, static, translations or migrations: inside the package when installed from a
+    wheel (setup.py copies them there), else the checkout's top-level folder."""
+    packaged = PACKAGE / name
+    return packaged if packaged.is_dir() else ROOT / name
+
+
+def installed() -> bool:
+    """True for a wheel's copy of p4p (its templates travel inside it), not a checkout."""
+    return (PACKAGE / "templates").is_dir()
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -15,8 +28,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         __name__,
         instance_relative_config=True,
         instance_path=instance_path or _default_instance_path(),
-        template_folder=str(ROOT / "templates"),
-        static_folder=str(ROOT / "static"),
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(resource_dir("static")),
     )
     from p4p import config, logs
     from p4p.db import BoundedIntConverter
@@ -51,8 +64,12 @@ def _trust_proxy_hops(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
-def _default_instance_path() -> str:
-    return os.environ.get("P4P_INSTANCE_PATH") or str(ROOT / "instance")
+def _default_instance_path() -> str | None:
+    """P4P_INSTANCE_PATH, else the checkout's instance/; installed, None lets Flask choose
+    <venv>/var/p4p-instance (never a folder inside site-packages)."""
+    if os.environ.get("P4P_INSTANCE_PATH"):
+        return os.environ["P4P_INSTANCE_PATH"]
+    return None if installed() else str(ROOT / "instance")
 
 
 def register_extensions(app: Flask) -> None:
@@ -69,7 +86,6 @@ def register_extensions(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     i18n.init_app(app)
     phones.init_app(app)
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)

@@ -6,16 +6,21 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
 from p4p import migrate
 from p4p.clock import now as clock_now
 from p4p.clock import parse_moment
 from p4p.db import session as db
+from p4p.modules.auth.models import Role
 from p4p.modules.reports.cli import export_cli
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 curriculum_cli = AppGroup("curriculum", help="Check the program content.")
+# The commands outside any group (seed-demo, create-user, send-invite, scheduler), declared on an
+# AppGroup so that Flask wraps each in with_appcontext. The `flask` command pushes an app context
+# for every command anyway; the test runner invokes app.cli, which does not.
+app_commands = AppGroup("p4p")
 
 
 @db_cli.command("upgrade")
@@ -94,10 +99,9 @@ def now_from_option(value: str | None) -> datetime:
         raise click.BadParameter(str(error), param_hint="--now") from None
 
 
-@click.command("seed-demo")
+@app_commands.command("seed-demo")
 @click.option("--if-empty", is_flag=True, help="Only seed when the database has no users.")
 @click.option("--now", "now_text", help="Pretend it is this moment (ISO 8601 with offset).")
-@with_appcontext
 def seed_demo_command(if_empty, now_text):
     """Create the demo study (dates relative to now); running it twice changes nothing."""
     from sqlalchemy import func, select
@@ -113,16 +117,15 @@ def seed_demo_command(if_empty, now_text):
     click.echo("demo study created" if created else "demo study already present; nothing changed")
 
 
-@click.command("create-user")
+@app_commands.command("create-user")
 @click.option("--email", required=True)
 @click.option("--name", required=True)
 @click.option(
     "--role",
-    type=click.Choice(["participant", "facilitator", "coordinator", "admin"]),
+    type=click.Choice([role.value for role in Role]),
     required=True,
 )
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@with_appcontext
 def create_user_command(email, name, role, password):
     """Create a staff account (participants are enrolled, not created here)."""
     from p4p.modules.auth.passwords import password_problems
@@ -140,9 +143,8 @@ def create_user_command(email, name, role, password):
     click.echo(f"created {role} {email}")
 
 
-@click.command("send-invite")
+@app_commands.command("send-invite")
 @click.option("--email", required=True)
-@with_appcontext
 def send_invite_command(email):
     """Email a single-use link to set a password (a new one replaces any earlier link)."""
     from p4p.modules.auth.models import TokenPurpose

@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from p4p import resource_dir
+
 DEFAULTS = {
     "DEMO": False,  # the demo (`make run`): the console mail and SMS backends are allowed
     "DATABASE_URL": None,  # None means the SQLite file instance/p4p.sqlite3
@@ -97,7 +99,7 @@ def load_config(app, test_config: dict | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,  # the session's own timeouts bound a token's life
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
         BABEL_DEFAULT_LOCALE="en",
-        BABEL_TRANSLATION_DIRECTORIES=str(Path(app.root_path).parent / "translations"),
+        BABEL_TRANSLATION_DIRECTORIES=str(resource_dir("translations")),
     )
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)

@@ -1,8 +1,10 @@
 """The declarative Base, one engine per app, and a session per app context."""
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from flask import current_app, g
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy import MetaData, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -41,6 +43,19 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def stored_enum(enum: type[StrEnum], name: str, length: int) -> SAEnum:
+    """A column of a StrEnum's values (lowercase strings, in a VARCHAR of `length`) with its CHECK
+    constraint, ck_<table>_<name>, derived from the enum: one list of the allowed values."""
+    return SAEnum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [member.value for member in members],
+    )
 
 
 class Base(DeclarativeBase):

@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from p4p import ROOT
+from p4p import resource_dir
 
 CONSENT_FLAG = "allow-consent-loss"
 CONSENT_ENV = "P4P_ALLOW_CONSENT_LOSS"
@@ -32,7 +32,7 @@ class MigrationRefused(Exception):
 
 def alembic_config(url: str, x_arguments: list[str] | None = None) -> Config:
     config = Config()
-    config.set_main_option("script_location", str(ROOT / "migrations"))
+    config.set_main_option("script_location", str(resource_dir("migrations")))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     # What `alembic -x name=value` gives; migrations read it with context.get_x_argument().
     config.cmd_opts = argparse.Namespace(x=list(x_arguments or []))

@@ -96,6 +96,7 @@ def test_login_is_throttled_per_address_without_locking_anyone_out_for_good(
     blocked = login(client, "t@example.org", PASSWORD)
     assert blocked.status_code == 429
     assert "Too many tries" in blocked.get_data(as_text=True)
+    assert int(blocked.headers["Retry-After"]) > 0  # the limiter's headers_enabled
     # Limits are windows, not locks: the key is free again once the window passes.
     from p4p.extensions import limiter
 

@@ -3,13 +3,13 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from p4p.db import Base
+from p4p.db import Base, stored_enum
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
-from p4p.modules.sites.models import Meeting
+from p4p.modules.sites.models import Meeting, MeetingMode
 
 
 class AttendanceStatus(StrEnum):
@@ -26,12 +26,7 @@ ATTENDED = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.LATE, Attendanc
 
 class Attendance(Base):
     __tablename__ = "attendance"
-    __table_args__ = (
-        UniqueConstraint("meeting_id", "participant_id"),
-        CheckConstraint(
-            "status IN ('present', 'late', 'left_early', 'excused', 'absent')", name="status"
-        ),
-    )
+    __table_args__ = (UniqueConstraint("meeting_id", "participant_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(
@@ -40,8 +35,10 @@ class Attendance(Base):
     participant_id: Mapped[int] = mapped_column(
         ForeignKey("participant.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(12))
-    mode: Mapped[str] = mapped_column(String(12), default="in_person")
+    status: Mapped[str] = mapped_column(stored_enum(AttendanceStatus, "status", 12))
+    mode: Mapped[str] = mapped_column(
+        stored_enum(MeetingMode, "mode", 12), default=MeetingMode.IN_PERSON
+    )
     note: Mapped[str | None] = mapped_column(String(500))
     made_up_on: Mapped[date | None]
     made_up_how: Mapped[str | None] = mapped_column(String(20))

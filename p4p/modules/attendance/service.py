@@ -22,12 +22,12 @@ from p4p.modules.attendance.rules import closed_reason, not_yet_enrolled, requir
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
-from p4p.modules.sites.models import Cohort, Meeting
+from p4p.modules.sites.models import Cohort, Meeting, MeetingMode
 from p4p.modules.sites.service import visible_site_ids
 from p4p.problems import Problems
 
 STATUSES = tuple(AttendanceStatus)
-MODES = ("in_person", "video")
+MODES = tuple(MeetingMode)
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from p4p.db import Base
+from p4p.db import Base, stored_enum
 
 
 class Role(StrEnum):
@@ -22,16 +22,11 @@ STAFF_ROLES = frozenset({Role.FACILITATOR, Role.COORDINATOR, Role.ADMIN})
 
 class User(UserMixin, Base):
     __tablename__ = "user_account"
-    __table_args__ = (
-        CheckConstraint(
-            "role IN ('participant', 'facilitator', 'coordinator', 'admin')", name="role"
-        ),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(20))
+    role: Mapped[str] = mapped_column(stored_enum(Role, "role", 20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="en")
     phone: Mapped[str | None] = mapped_column(String(32))
@@ -66,7 +61,7 @@ class AuthToken(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("user_account.id", ondelete="CASCADE"), index=True
     )
-    purpose: Mapped[str] = mapped_column(String(10))
+    purpose: Mapped[str] = mapped_column(stored_enum(TokenPurpose, "purpose", 10))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]

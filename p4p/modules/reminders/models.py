@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from p4p.db import Base
+from p4p.db import Base, stored_enum
 from p4p.modules.auth.models import User
 
 
@@ -54,10 +54,6 @@ class Reminder(Base):
 
     __tablename__ = "reminder"
     __table_args__ = (
-        CheckConstraint(
-            "status IN ('planned', 'sending', 'sent', 'failed', 'expired', 'cancelled')",
-            name="status",
-        ),
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         Index("ix_reminder_due", "status", "due_at"),
     )
@@ -72,7 +68,9 @@ class Reminder(Base):
     payload: Mapped[dict] = mapped_column(JSON)
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(12), default=ReminderStatus.PLANNED)
+    status: Mapped[str] = mapped_column(
+        stored_enum(ReminderStatus, "status", 12), default=ReminderStatus.PLANNED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]

@@ -14,9 +14,9 @@ from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup
 
-from p4p.cli import now_from_option
+from p4p.cli import app_commands, now_from_option
 from p4p.clock import now as clock_now
 from p4p.db import session as db
 
@@ -73,12 +73,11 @@ def send_command(now_text):
     )
 
 
-@click.command("scheduler")
+@app_commands.command("scheduler")
 @click.option(
     "--interval", type=int, help="Seconds between runs (default P4P_SCHEDULER_INTERVAL_SECONDS)."
 )
 @click.option("--run-for", type=float, help="Stop after this many seconds (for tests and demos).")
-@with_appcontext
 def scheduler_command(interval, run_for):
     """Run the one scheduler process: plan and send on an interval."""
     from apscheduler.schedulers.blocking import BlockingScheduler

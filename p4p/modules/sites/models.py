@@ -6,7 +6,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from p4p.db import Base
+from p4p.db import Base, stored_enum
 
 
 class Site(Base):
@@ -68,19 +68,19 @@ class MeetingStatus(StrEnum):
 
 class Meeting(Base):
     __tablename__ = "meeting"
-    __table_args__ = (
-        UniqueConstraint("cohort_id", "week"),
-        CheckConstraint("mode IN ('in_person', 'video')", name="mode"),
-        CheckConstraint("status IN ('scheduled', 'held', 'cancelled')", name="status"),
-    )
+    __table_args__ = (UniqueConstraint("cohort_id", "week"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"), index=True)
     week: Mapped[int]
     starts_at: Mapped[datetime] = mapped_column(index=True)  # UTC
     duration_minutes: Mapped[int] = mapped_column(default=90)
-    mode: Mapped[str] = mapped_column(String(12), default=MeetingMode.IN_PERSON)
-    status: Mapped[str] = mapped_column(String(12), default=MeetingStatus.SCHEDULED)
+    mode: Mapped[str] = mapped_column(
+        stored_enum(MeetingMode, "mode", 12), default=MeetingMode.IN_PERSON
+    )
+    status: Mapped[str] = mapped_column(
+        stored_enum(MeetingStatus, "status", 12), default=MeetingStatus.SCHEDULED
+    )
     location: Mapped[str | None] = mapped_column(String(255))  # overrides the cohort's
     # The program-fidelity record, kept when the facilitator marks the meeting held or cancelled.
     delivery_notes: Mapped[str | None] = mapped_column(Text)
