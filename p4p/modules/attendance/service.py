@@ -164,9 +164,10 @@ def save_sheet(
             else {"meeting_id": meeting.id, "status": None},
         )
     try:
-        db.commit()
+        db.flush()
     except (IntegrityError, StaleDataError):
-        # Another device committed between our read and our write.
+        # Another device committed between our read and our write. The session cannot go on
+        # after a failed flush; the conflict page is a 409, so the request saves nothing anyway.
         db.rollback()
         raise SheetConflict([(p, a) for p, a in sheet(db, meeting) if p.id in marks]) from None
     return changed
@@ -221,7 +222,7 @@ def record_makeup(
             "how": how,
         },
     )
-    db.commit()
+    db.flush()
     return attendance
 
 
