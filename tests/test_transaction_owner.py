@@ -4,6 +4,7 @@ scheduler's sender commit. Every check reads through a fresh engine, so it sees 
 committed, never what a session merely holds."""
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -141,7 +142,7 @@ def test_no_module_commits_except_the_scheduler_and_the_commands():
         if commits.search(path.read_text(encoding="utf-8"))
     }
     assert found - MAY_COMMIT == set(), "services and views flush; the request commits"
-    assert MAY_COMMIT <= found, "an allowed module no longer commits: shorten MAY_COMMIT"
+    assert found >= MAY_COMMIT, "an allowed module no longer commits: shorten MAY_COMMIT"
 
 
 def test_a_cli_command_commits_its_change(app, runner):
@@ -153,7 +154,7 @@ def test_a_cli_command_commits_its_change(app, runner):
 
 def test_the_reminder_plan_command_commits_what_it_planned(app, factory, db, runner):
     enrolled(factory, db)
-    moment = (WEEK4_EVE.replace(hour=WEEK4_EVE.hour - 1)).isoformat()
+    moment = (WEEK4_EVE - timedelta(hours=1)).isoformat()
     result = runner.invoke(args=["reminders", "plan", "--now", moment])
     assert result.exit_code == 0, result.output
     assert not result.output.startswith("planned 0 ")
