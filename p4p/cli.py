@@ -114,6 +114,7 @@ def seed_demo_command(if_empty, now_text):
         click.echo("database has users; demo not seeded")
         return
     created = seed_demo(db, get_program(), now_from_option(now_text))
+    db.commit()
     click.echo("demo study created" if created else "demo study already present; nothing changed")
 
 
@@ -155,6 +156,7 @@ def send_invite_command(email):
         raise click.ClickException(f"no active account with {email}")
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
         send_link_email(db, user, TokenPurpose.INVITE, clock_now())
+    db.commit()
     click.echo(f"invite sent to {user.email}")
 
 

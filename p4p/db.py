@@ -1,4 +1,10 @@
-"""The declarative Base, one engine per app, and a session per app context."""
+"""The declarative Base, one engine per app, and a session per app context.
+
+Who commits (the unit of work): services add and flush, never commit. A web request commits
+once, in `_end_of_request`, before its response leaves; a CLI command commits at its end; the
+scheduler's sender commits once per message (p4p.modules.reminders.sending). Anything left
+uncommitted when the app context ends is rolled back by closing the session.
+"""
 
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -86,6 +92,7 @@ def init_app(app) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["p4p.engine"] = engine
     app.extensions["p4p.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.after_request(_end_of_request)
     app.teardown_appcontext(_close_session)
 
 
@@ -94,6 +101,29 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["p4p.sessionmaker"]()
     return g.db_session
+
+
+def _end_of_request(response):
+    """Commit the request's work once, or roll it back when the response is an error.
+
+    Any 4xx or 5xx rolls back: a form sent back with errors (422), a conflict (409) or an abort
+    must leave nothing half saved, even if a service flushed before the problem was found. A
+    2xx or 3xx commits, GETs too (an export's audit row). This runs in after_request, before
+    the response is sent, so a failing commit becomes a 500 instead of a change silently lost;
+    a view that raises never gets here, and closing the session at teardown rolls it back.
+    """
+    db_session = g.get("db_session")
+    if db_session is None:
+        return response
+    if response.status_code >= 400:
+        db_session.rollback()
+        return response
+    try:
+        db_session.commit()
+    except Exception:
+        db_session.rollback()
+        raise
+    return response
 
 
 def _close_session(_exc) -> None:

@@ -151,7 +151,7 @@ def seed_demo(db: Session, program: Program, now: datetime) -> bool:
             members.append((participant, never_activated))
         db.flush()
         _history(db, rng, program, cohort, members, now)
-    db.commit()
+    db.flush()  # the seed-demo command commits
     return True
 
 

@@ -28,7 +28,9 @@ def plan_at(app, moment):
     from p4p.modules.reminders.service import plan
 
     with app.app_context():
-        return plan(get_session(), app.extensions["p4p.program"], moment, app.config)
+        result = plan(get_session(), app.extensions["p4p.program"], moment, app.config)
+        get_session().commit()  # as the scheduler tick does (reminders.tasks.plan_now)
+        return result
 
 
 def send_at(app, moment, worker="test-worker"):

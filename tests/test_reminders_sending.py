@@ -139,6 +139,7 @@ def test_a_process_killed_between_claim_and_send_is_retried_once_and_logged(
         from p4p.db import get_session
 
         claimed = claim_due(get_session(), WEEK4_EVE, "worker-that-dies", limit=10)
+        get_session().commit()  # as send_due does before it sends
     assert claimed  # claimed and committed, then the process died before sending
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
@@ -217,6 +218,7 @@ def test_a_sender_whose_lease_was_taken_back_neither_sends_nor_records(app, fact
     plan_at(app, WEEK4_EVE - timedelta(hours=1))
     with app.app_context():
         (slow,) = claim_due(get_session(), WEEK4_EVE, "slow-worker")
+        get_session().commit()  # as send_due does before it sends
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
         taken = send_at(app, WEEK4_EVE + timedelta(minutes=11), worker="fast-worker")

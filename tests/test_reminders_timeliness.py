@@ -30,6 +30,7 @@ def _move(app, db, factory, meeting, starts_at, at):
     coordinator = factory.user("coordinator")
     with app.app_context():
         move_meeting(db, meeting, starts_at, "The room is needed", coordinator.id, at)
+    db.commit()  # as the request that moved it would
 
 
 def _bodies(smtp):

@@ -80,7 +80,7 @@ def record_delivery(
             **({"marks_removed": len(marks)} if marks else {}),
         },
     )
-    db.commit()
+    db.flush()
 
 
 def _remove_for_cancel(db, attendance: Attendance, meeting: Meeting, actor, now) -> None:

@@ -168,9 +168,10 @@ def save_sheet(
             else {"meeting_id": meeting.id, "status": None},
         )
     try:
-        db.commit()
+        db.flush()
     except (IntegrityError, StaleDataError):
-        # Another device committed between our read and our write.
+        # Another device committed between our read and our write. The session cannot go on
+        # after a failed flush; the conflict page is a 409, so the request saves nothing anyway.
         db.rollback()
         raise SheetConflict([(p, a) for p, a in sheet(db, meeting) if p.id in marks]) from None
     return changed
@@ -232,7 +233,6 @@ def record_makeup(
     except (IntegrityError, StaleDataError):
         db.rollback()
         raise MakeupConflict() from None
-    db.commit()
     return attendance
 
 

@@ -84,7 +84,7 @@ def send_invite(db: Session, user: User, *, actor_id: int, now: datetime) -> Non
         entity_id=user.id,
         new={"email": user.email},
     )
-    db.commit()
+    db.flush()
 
 
 def _send_or_discard(db: Session, user: User, now: datetime) -> None:
@@ -100,7 +100,7 @@ def _send_or_discard(db: Session, user: User, now: datetime) -> None:
             )
         ):
             db.delete(unsent)
-        db.commit()
+        db.flush()
         raise
 
 
@@ -138,5 +138,5 @@ def set_account_active(
         old={"active": not active},
         new={"active": active},
     )
-    db.commit()
+    db.flush()
     return True

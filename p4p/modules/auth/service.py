@@ -104,13 +104,13 @@ def authenticate(db: Session, email: str, password: str) -> User | None:
 
 def record_login(db: Session, user: User, now: datetime) -> None:
     user.last_login_at = now
-    db.commit()
+    db.flush()
 
 
 def end_all_sessions(db: Session, user: User) -> None:
     """A new nonce: every session cookie naming the old one stops working."""
     user.session_nonce = new_nonce()
-    db.commit()
+    db.flush()
 
 
 def _token_hash(raw: str) -> str:
@@ -168,14 +168,14 @@ def set_password_with_token(db: Session, token: AuthToken, password: str, now: d
         entity="user",
         entity_id=user.id,
     )
-    db.commit()
+    db.flush()
     return user
 
 
 def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> None:
-    """Issue a token, commit it, then send the email in the user's language."""
+    """Issue a token, then send the email in the user's language (the caller commits)."""
     raw = issue_token(db, user, purpose, now)
-    db.commit()
+    db.flush()
     endpoint = "auth.accept_invite" if purpose == TokenPurpose.INVITE else "auth.reset_password"
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
     with force_locale(user.language):

@@ -158,5 +158,4 @@ def change_language():
     session["language"] = language
     if current_user.is_authenticated:
         service.set_language(db, current_user._get_current_object(), language, now())
-        db.commit()
     return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))

@@ -230,7 +230,7 @@ def import_roster(
             )
             for row in rows
         ]
-        db.commit()
+        db.flush()
     except IntegrityError as error:
         db.rollback()  # another import or form took one of these a moment ago
         raise _file_problem(

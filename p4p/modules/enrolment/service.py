@@ -184,7 +184,7 @@ def enrol_participant(
         participant = add_participant(
             db, enrolment, cohort, actor_id=actor_id, now=now, source="form"
         )
-        db.commit()
+        db.flush()
     except IntegrityError as error:
         db.rollback()  # someone saved the same study ID or email a moment ago
         raise Problems({"study_id": _l("This study ID or email was just taken.")}) from error
@@ -228,7 +228,7 @@ def change_assignment(
         new=new,
         reason=reason.strip(),
     )
-    db.commit()
+    db.flush()
 
 
 def withdraw_participant(
@@ -269,7 +269,7 @@ def _set_withdrawn_at(db, participant, value, action, reason, actor_id, now) -> 
         new={"withdrawn_at": value.isoformat() if value else None},
         reason=reason.strip(),
     )
-    db.commit()
+    db.flush()
 
 
 def invite_refusal(participant: Participant) -> str | None:

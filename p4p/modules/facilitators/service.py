@@ -61,7 +61,7 @@ def create_facilitator(
             "site_ids": site_ids,
         },
     )
-    db.commit()
+    db.flush()
     return user
 
 
@@ -97,7 +97,7 @@ def set_facilitator_sites(
         old={"site_ids": old},
         new={"site_ids": new},
     )
-    db.commit()
+    db.flush()
     return True
 
 
@@ -121,7 +121,7 @@ def update_facilitator_details(
         old={key: value for key, value in old.items() if value != new[key]},
         new={key: value for key, value in new.items() if value != old[key]},
     )
-    db.commit()
+    db.flush()
     return True
 
 

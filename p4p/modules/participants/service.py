@@ -136,7 +136,7 @@ def set_week_done(
         db.add(WeekProgress(participant_id=participant.id, week=week, completed_at=now))
     elif not done and existing is not None:
         db.delete(existing)
-    db.commit()
+    db.flush()
 
 
 def participant_or_404(db: Session, user_id: int) -> Participant:

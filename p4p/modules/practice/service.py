@@ -50,7 +50,7 @@ def add_practice(
         participant_id=participant.id, created_at=now, updated_at=now, **entry.__dict__
     )
     db.add(log)
-    db.commit()
+    db.flush()
     return log
 
 
@@ -58,12 +58,12 @@ def update_practice(db: Session, log: PracticeLog, entry: PracticeEntry, now: da
     for field, value in entry.__dict__.items():
         setattr(log, field, value)
     log.updated_at = now
-    db.commit()
+    db.flush()
 
 
 def delete_practice(db: Session, log: PracticeLog) -> None:
     db.delete(log)
-    db.commit()
+    db.flush()
 
 
 _PLANS = select(ActionPlan).where(ActionPlan.participant_id == bindparam("participant_id"))
@@ -89,14 +89,14 @@ def save_action_plan(
     for name in ("what", "how_much", "when", "how_often", "confidence"):
         setattr(plan, name, fields[name])
     plan.updated_at = now
-    db.commit()
+    db.flush()
     return plan
 
 
 def set_plan_outcome(db: Session, plan: ActionPlan, outcome: str | None, now: datetime) -> None:
     plan.outcome = outcome
     plan.updated_at = now
-    db.commit()
+    db.flush()
 
 
 def self_checks(db: Session, participant_id: int) -> dict[int, SelfCheck]:
@@ -118,5 +118,5 @@ def save_self_check(
         ratings["enjoyment"],
         ratings["activity"],
     )
-    db.commit()
+    db.flush()
     return check

@@ -63,7 +63,7 @@ def save_preferences(
         new=_snapshot(preference),
         reason=source,
     )
-    db.commit()
+    db.flush()
     return preference
 
 

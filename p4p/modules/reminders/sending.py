@@ -10,6 +10,11 @@ at most the one message it had in flight; a slow one loses nothing and repeats n
 
 Leases are timed on `now` plus the time this run has taken, so a run with a fixed `--now`
 still ages its claims as it goes.
+
+This is the scheduler's worker, so it owns its transactions; the helpers below only write.
+Units of work: send_due commits the sweep (reclaims and expiries) and then each claim, before
+anything is sent; deliver commits the renewed lease just before the send and the outcome right
+after it. One message per transaction: a crash loses or repeats at most the one in flight.
 """
 
 import logging
@@ -102,14 +107,13 @@ def _reclaim_and_expire(db: Session, now: datetime, config, result: SendResult) 
             .values(status=ReminderStatus.EXPIRED, last_error=reason, updated_at=now)
         )
         result.expired += superseded.rowcount
-    db.commit()
 
 
 def claim_due(
     db: Session, now: datetime, owner: str, limit: int = 1, leased_at: datetime | None = None
 ) -> list[int]:
     """Lease rows due at `now` to `owner` from `leased_at` (default `now`); a row another sender
-    took first is skipped, never shared."""
+    took first is skipped, never shared. The caller commits the claim before sending."""
     query = (
         select(Reminder.id)
         .where(
@@ -137,7 +141,6 @@ def claim_due(
         )
         if taken.rowcount == 1:
             claimed.append(reminder_id)
-    db.commit()  # the claim is durable before anything is sent
     return claimed
 
 
@@ -152,7 +155,6 @@ def _if_still_ours(db: Session, reminder_id: int, owner: str, **values) -> bool:
         )
         .values(**values)
     )
-    db.commit()
     return written.rowcount == 1
 
 
@@ -173,7 +175,9 @@ def deliver(
     now = clock()  # wording and purpose are judged at this very moment
 
     def finish(line: str, **values) -> bool:
-        if _if_still_ours(db, reminder_id, owner, updated_at=clock(), **values):
+        ours = _if_still_ours(db, reminder_id, owner, updated_at=clock(), **values)
+        db.commit()  # the outcome of this one message
+        if ours:
             result.lines.append(line)
             return True
         result.lost += 1
@@ -200,7 +204,9 @@ def deliver(
     try:
         message = render(db, reminder, program, now)
         # Renewed just before sending: the lease then only has to outlast one message.
-        if not _if_still_ours(db, reminder_id, owner, claimed_at=clock()):
+        renewed = _if_still_ours(db, reminder_id, owner, claimed_at=clock())
+        db.commit()  # the renewed lease is durable before the message goes
+        if not renewed:
             result.lost += 1
             result.lines.append(f"lost claim on {reminder.key}")
             log.warning("claim on reminder %s was taken back before sending", reminder.key)
@@ -242,9 +248,11 @@ def send_due(db: Session, program, now: datetime, senders, worker: str, config=N
     clock, owner = RunClock(now), owner_token(worker)
     result = SendResult()
     _reclaim_and_expire(db, now, config, result)
+    db.commit()
     while True:
         # Leased on the run's moving clock, so a lease ages while a slow run goes on.
         claimed = claim_due(db, now, owner, leased_at=clock())
+        db.commit()  # the claim is durable before anything is sent
         if not claimed:
             return result
         for reminder_id in claimed:

@@ -160,7 +160,7 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         )
         result.cancelled += 1
         result.keys.append(reminder.key)
-    db.commit()
+    db.flush()
     return result
 
 
@@ -168,4 +168,4 @@ def retry_failed(db: Session, reminder: Reminder, now: datetime) -> None:
     """Staff send a failed reminder again: it gets a fresh set of tries, if its moment has not passed."""
     reminder.status, reminder.attempts, reminder.next_attempt_at = ReminderStatus.PLANNED, 0, None
     reminder.updated_at = now
-    db.commit()
+    db.flush()

@@ -29,7 +29,7 @@ def mark_survey_done(
         entity_id=participant_id,
         new={"months": months},
     )
-    db.commit()
+    db.flush()
     return True
 
 

@@ -39,7 +39,9 @@ def plan_now(moment: datetime):
     from p4p.modules.curriculum.service import get_program
     from p4p.modules.reminders.service import plan
 
-    return plan(db, get_program(), moment, current_app.config)
+    result = plan(db, get_program(), moment, current_app.config)
+    db.commit()  # planning is one unit of work: every insert and cancellation, or none
+    return result
 
 
 def send_now(moment: datetime):

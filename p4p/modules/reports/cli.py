@@ -59,6 +59,7 @@ def export_attendance(fmt, site, arm, cohort, since, until):
             via=f"command line ({_os_user()})",
             now=moment,
         )
+        db.commit()  # on record before the first byte leaves
         scope = form.scope(None, moment)
         for chunk in exports.export_chunks(db, scope, fmt, program, current_app.config):
             click.echo(chunk, nl=False)

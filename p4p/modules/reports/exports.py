@@ -205,8 +205,9 @@ def export_filename(fmt: str, now: datetime) -> str:
 def record_export(
     db: Session, *, fmt: str, filters: dict, actor_id: int | None, via: str, now: datetime
 ) -> None:
-    """Write the export to the audit trail (who, when, which format and filters) and commit,
-    before the first byte leaves: data that left is on record even if the download breaks."""
+    """Write the export to the audit trail (who, when, which format and filters). The caller
+    commits it before the first byte leaves (the request's end does, before streaming; the
+    command line explicitly): data that left is on record even if the download breaks."""
     record(
         db,
         at=now,
@@ -216,4 +217,4 @@ def record_export(
         entity_id=fmt,
         new={"format": fmt, "filters": filters, "via": via},
     )
-    db.commit()
+    db.flush()

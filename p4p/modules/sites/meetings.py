@@ -45,7 +45,7 @@ def move_meeting(
         new=new,
         reason=reason.strip(),
     )
-    db.commit()
+    db.flush()
 
 
 def _marks_problem(db: Session, meeting: Meeting, starts_at: datetime, now: datetime):
@@ -107,4 +107,4 @@ def set_meeting_mode(
         new=new,
         reason=reason.strip(),
     )
-    db.commit()
+    db.flush()

@@ -104,7 +104,7 @@ def update_site(
         old=old,
         new=new,
     )
-    db.commit()
+    db.flush()
 
 
 def create_cohort(

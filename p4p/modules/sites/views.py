@@ -72,7 +72,6 @@ def new_site():
         except Problems as refused:
             show_on_form(form, refused)
         else:
-            db.commit()
             flash(_("The site is saved."), "success")
             return redirect(url_for("sites.sites"))
     return _site_page(form)
@@ -144,7 +143,6 @@ def new_cohort():
         except Problems as refused:
             show_on_form(form, refused)
         else:
-            db.commit()
             flash(_("The cohort and its meetings are saved."), "success")
             return redirect(url_for("sites.cohort", cohort_id=cohort.id))
     return render_template("coordinator/cohort_form.html", form=form), _status(form)
@@ -176,7 +174,6 @@ def edit_cohort(cohort_id: int):
         except Problems as refused:
             show_on_form(form, refused)
         else:
-            db.commit()
             flash(_("The cohort is saved."), "success")
             return redirect(url_for("sites.cohort", cohort_id=cohort.id))
     page = render_template("coordinator/cohort_edit.html", form=form, cohort=cohort)
