@@ -243,7 +243,8 @@ def test_no_participant_message_names_the_other_arm(study_app, arm, language):
     assert len(smtp.messages) == 2
     # The stop link of every reminder email, and the page after stopping (no login needed).
     client = app.test_client()
-    token = stop_token(user_id, "practice")
+    with app.app_context():
+        token = stop_token(user_id, "practice")
     texts["stop page"] = client.get(f"/stop/{token}").get_data(as_text=True)
     texts["stopped page"] = client.post(f"/stop/{token}", data={"scope": "kind"}).get_data(
         as_text=True
