@@ -77,7 +77,11 @@ class _Links(HTMLParser):
         for name in ("href", "src"):
             if attrs.get(name):
                 self.urls.append(attrs[name])
-        if tag == "form" and (attrs.get("method") or "get").lower() == "get" and attrs.get("action"):
+        if (
+            tag == "form"
+            and (attrs.get("method") or "get").lower() == "get"
+            and attrs.get("action")
+        ):
             self.urls.append(attrs["action"])
 
 
@@ -160,8 +164,15 @@ def test_no_participant_page_names_the_other_arm(study_app, arm, language):
     today = app.extensions["p4p.clock"]().date().isoformat()
     logged = client.post(
         "/practice",
-        data={"practiced_on": today, "practice_type": first_type, "minutes": "10",
-              "guided": "guided", "pain_before": "5", "pain_after": "4", "note": "ok"},
+        data={
+            "practiced_on": today,
+            "practice_type": first_type,
+            "minutes": "10",
+            "guided": "guided",
+            "pain_before": "5",
+            "pain_after": "4",
+            "note": "ok",
+        },
     )
     assert logged.status_code == 302
     weeks = [f"/weeks/{n}" for n in program.arm(arm).weeks]
@@ -169,8 +180,18 @@ def test_no_participant_page_names_the_other_arm(study_app, arm, language):
     errors = ["/no-such-page", "/staff/outbox", "/staff/sites", "/practice/999999/edit"]
     seen = crawl(
         client,
-        ["/", "/home", *weeks, *extra_weeks, "/progress", "/practice", "/check-in",
-         "/preferences", "/help", *errors],
+        [
+            "/",
+            "/home",
+            *weeks,
+            *extra_weeks,
+            "/progress",
+            "/practice",
+            "/check-in",
+            "/preferences",
+            "/help",
+            *errors,
+        ],
         arm,
     )
     assert all(seen.get(w) == 200 for w in weeks), seen
@@ -185,8 +206,11 @@ def test_pages_before_login_are_arm_neutral(study_app, language):
     client = study_app.test_client()
     client.post("/language", data={"language": language})
     for arm in ARMS:  # nobody is known yet: neither arm may be named
-        crawl(client, ["/", "/login", "/reset", "/invite/not-a-token", "/reset/not-a-token",
-                       "/no-such-page"], arm)
+        crawl(
+            client,
+            ["/", "/login", "/reset", "/invite/not-a-token", "/reset/not-a-token", "/no-such-page"],
+            arm,
+        )
 
 
 def _render_500(app, language) -> str:
@@ -213,15 +237,31 @@ def test_no_participant_message_names_the_other_arm(study_app, arm, language):
     with app.app_context():
         db = get_session()
         meeting = db.query(Meeting).filter_by(week=4).join(Meeting.cohort).first()
-        payload = {"participant_id": participant_id, "meeting_id": meeting.id, "week": 4,
-                   "months": 2}
-        for kind in ("meeting-eve", "meeting-soon", "meeting-moved", "week-open", "practice",
-                     "survey"):
+        payload = {
+            "participant_id": participant_id,
+            "meeting_id": meeting.id,
+            "week": 4,
+            "months": 2,
+        }
+        for kind in (
+            "meeting-eve",
+            "meeting-soon",
+            "meeting-moved",
+            "week-open",
+            "practice",
+            "survey",
+        ):
             for channel in ("email", "sms"):
                 reminder = Reminder(
-                    key=f"{kind}:blinding:{channel}", user_id=user_id, kind=kind,
-                    channel=channel, payload=payload, due_at=moment, expires_at=moment,
-                    created_at=moment, updated_at=moment,
+                    key=f"{kind}:blinding:{channel}",
+                    user_id=user_id,
+                    kind=kind,
+                    channel=channel,
+                    payload=payload,
+                    due_at=moment,
+                    expires_at=moment,
+                    created_at=moment,
+                    updated_at=moment,
                 )
                 db.add(reminder)
                 db.flush()
