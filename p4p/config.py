@@ -20,7 +20,8 @@ DEFAULTS = {
     "PROXY_HOPS": 0,  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
     "MAIL_BACKEND": "console",  # console | file | smtp
     "MAIL_FILE_DIR": None,  # for the file backend; None means instance/outbox
-    "MAIL_FROM": "p4p <no-reply@localhost>",
+    # Participants read the sender's name: no arm's name (nor "p4p") in it.
+    "MAIL_FROM": "no-reply@localhost",
     "SMTP_HOST": "localhost",
     "SMTP_PORT": 25,
     "SMTP_USER": None,
@@ -57,7 +58,7 @@ DEFAULTS = {
     "REMINDER_MAX_ATTEMPTS": 6,
     "QUIET_HOURS_START": "21:00",
     "QUIET_HOURS_END": "08:00",
-    "SURVEY_URL": "https://surveys.example.org/p4p?record={study_id}&months={months}",
+    "SURVEY_URL": "https://surveys.example.org/study?record={study_id}&months={months}",
     "SURVEY_MONTHS": [2, 4, 6],
     "SURVEY_WINDOW_DAYS": 14,
     "SCHEDULER_INTERVAL_SECONDS": 60,

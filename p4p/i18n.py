@@ -79,4 +79,13 @@ def init_app(app) -> None:
             arms = get_program().arms
             return arms[arm_key].label if arm_key in arms else arm_key
 
-        return {"program_label": program_label}
+        # The arm-neutral study name in the page's language: what participants see the app
+        # called (staff pages keep "p4p").
+        program, language = get_program(), str(get_locale() or "en")
+        return {
+            "program_label": program_label,
+            "study_name": program.name_in(language),
+            "study_short_name": program.name_in(language, short=True),
+            # The one "When to get help" block (the same for every arm), its title for links.
+            "safety_block": program.safety_in(language),
+        }

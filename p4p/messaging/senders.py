@@ -33,7 +33,8 @@ def _as_email(message: Message, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.to
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="p4p.local")
+    # The sender's own domain: participants can read the headers, so no app or arm name.
+    email["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].strip("> ") or "localhost")
     email.set_content(message.text)
     if message.html:
         email.add_alternative(message.html, subtype="html")

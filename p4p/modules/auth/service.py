@@ -14,6 +14,7 @@ from p4p.messaging import Message, get_sender
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
 from p4p.modules.auth.passwords import hash_password, verify_password
+from p4p.modules.curriculum.service import get_program
 
 
 def normalise_email(email: str) -> str:
@@ -179,10 +180,12 @@ def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetim
     endpoint = "auth.accept_invite" if purpose == TokenPurpose.INVITE else "auth.reset_password"
     link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
     with force_locale(user.language):
+        # Invites and resets go to participants too: the arm-neutral study name, never "p4p".
+        study = get_program().name_in(user.language or "en")
         if purpose == TokenPurpose.INVITE:
-            subject = _("Welcome to p4p: set your password")
+            subject = _("Welcome to %(study)s: set your password", study=study)
         else:
-            subject = _("Reset your p4p password")
+            subject = _("Reset your password for %(study)s", study=study)
         hours = current_app.config[
             "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
         ]

@@ -70,12 +70,26 @@ class WeekContent:
 
 
 @dataclass(frozen=True)
+class SafetyBlock:
+    """The one "When to get help" text of a language, the same for every arm by construction."""
+
+    language: str
+    title: str
+    html: str  # sanitised
+    # Short lines shown on the weeks that need them, by kind ("thoughts": before thought work).
+    notes: dict[str, str] = field(default_factory=dict)
+    markdown: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
 class Arm:
     key: str
     label: str
     weeks: tuple[int, ...]
     # content[language][week number]
     content: dict[str, dict[int, WeekContent]] = field(default_factory=dict, compare=False)
+    # week number -> kind of safety note shown before that week's tasks (see SafetyBlock.notes)
+    safety_notes: dict[int, str] = field(default_factory=dict, compare=False)
 
     def week(self, number: int, language: str = "en") -> WeekContent:
         by_language = self.content.get(language) or self.content["en"]
@@ -99,6 +113,18 @@ class Program:
     delivery: str
     follow_up_months: tuple[int, ...]
     arms: dict[str, Arm]
+    # What participants see as the app's name, by language: arm-neutral, so it keeps the
+    # blinding (the long name for titles and emails, the short one for the header and texts).
+    study_name: dict[str, str] = field(default_factory=dict, compare=False)
+    study_short_name: dict[str, str] = field(default_factory=dict, compare=False)
+    safety: dict[str, SafetyBlock] = field(default_factory=dict, compare=False)
 
     def arm(self, key: str) -> Arm:
         return self.arms[key]
+
+    def name_in(self, language: str, *, short: bool = False) -> str:
+        names = self.study_short_name if short else self.study_name
+        return names.get(language) or names.get("en") or ""
+
+    def safety_in(self, language: str) -> SafetyBlock | None:
+        return self.safety.get(language) or self.safety.get("en")

@@ -13,12 +13,15 @@ import nh3
 import yaml
 from flask import current_app
 
+from p4p.modules.curriculum import safety
 from p4p.modules.curriculum.models import SECTIONS, Arm, PracticeType, Program, Section, WeekContent
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ARM_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
-_ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "h3", "h4", "blockquote", "br", "hr"}
+_ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "h3", "h4", "blockquote", "br", "hr", "a"}
+# Links stay only to a place on the page (the help block) or to call or text a number.
+_LINK_TARGETS = ("#", "tel:", "sms:")
 
 
 class ContentError(Exception):
@@ -34,7 +37,17 @@ def week_filename(number: int, language: str) -> str:
 
 def render_markdown(text: str) -> str:
     """Markdown to HTML with only harmless tags left (content files are trusted, but not blindly)."""
-    return nh3.clean(markdown.markdown(text), tags=_ALLOWED_TAGS, attributes={})
+    return nh3.clean(
+        markdown.markdown(text),
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href"}},
+        attribute_filter=_keep_local_link,
+        link_rel=None,
+    )
+
+
+def _keep_local_link(_tag: str, attribute: str, value: str) -> str | None:
+    return value if attribute != "href" or value.startswith(_LINK_TARGETS) else None
 
 
 def _split_front_matter(raw: str) -> tuple[dict, str]:
@@ -157,7 +170,11 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
     except ContentError as error:
         return None, error.problems
     languages = tuple(definition.get("languages", ["en"]))
-    problems: list[str] = []
+    definition_path = content_dir / "program.yaml"
+    names, short_names, problems = safety.study_names(definition, languages, definition_path)
+    problems += safety.arm_names_in({**names, **short_names}, definition["arms"], definition_path)
+    safety_blocks, safety_problems = safety.read_safety(content_dir, languages, render_markdown)
+    problems += safety_problems
     arms = {}
     for arm_def in definition["arms"]:
         key = arm_def["key"]
@@ -177,9 +194,16 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
                     problems.append(f"{path}: {error}")
                     continue
                 content[language][number] = week
+                problems.extend(safety.week_problems(path, raw, key, definition["arms"]))
         problems.extend(_cross_language_problems(content_dir / key, content, languages))
+        notes, note_problems = safety.safety_notes(arm_def, safety_blocks, definition_path)
+        problems.extend(note_problems)
         arms[key] = Arm(
-            key=key, label=str(arm_def.get("label", key)), weeks=numbers, content=content
+            key=key,
+            label=str(arm_def.get("label", key)),
+            weeks=numbers,
+            content=content,
+            safety_notes=notes,
         )
     program = Program(
         study=str(definition.get("study", "")),
@@ -189,6 +213,9 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
         delivery=str(definition.get("delivery", "group")),
         follow_up_months=tuple(definition.get("follow_up_months", ())),
         arms=arms,
+        study_name=names,
+        study_short_name=short_names,
+        safety=safety_blocks,
     )
     return (None if problems else program), problems
 

@@ -85,6 +85,7 @@ def _render_week(context, number: int, *, plan_form=None, outcome_form=None, sta
         or PlanOutcomeForm(outcome=previous.outcome if previous else None),
         done_form=ConfirmForm(),
         confident_enough=practice.CONFIDENT_ENOUGH,
+        safety_note_kind=arm.safety_notes.get(number),
     )
     return page, status
 
@@ -161,6 +162,13 @@ def mark_done(number: int):
         "success",
     )
     return redirect(url_for("participants.week", number=number))
+
+
+@bp.route("/help")
+@allow(Role.PARTICIPANT)
+def help_page():
+    """The "When to get help" block on its own page, linked from home and every page's footer."""
+    return render_template("participants/help.html")
 
 
 @bp.route("/progress")
