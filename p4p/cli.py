@@ -148,16 +148,25 @@ def create_user_command(email, name, role, password):
 @click.option("--email", required=True)
 def send_invite_command(email):
     """Email a single-use link to set a password (a new one replaces any earlier link)."""
+    from p4p.messaging import get_sender
+    from p4p.modules.auth.links import queue_link
     from p4p.modules.auth.models import TokenPurpose
-    from p4p.modules.auth.service import find_user_by_email, send_link_email
+    from p4p.modules.auth.service import find_user_by_email
+    from p4p.modules.reminders.sending import send_these
+    from p4p.modules.reminders.tasks import worker_name
 
     user = find_user_by_email(db, email)
     if user is None or not user.active:
         raise click.ClickException(f"no active account with {email}")
-    with current_app.test_request_context(base_url=current_app.config["BASE_URL"]):
-        send_link_email(db, user, TokenPurpose.INVITE, clock_now())
+    queued = queue_link(db, user, TokenPurpose.INVITE, clock_now())
     db.commit()
-    click.echo(f"invite sent to {user.email}")
+    result = send_these(
+        db, [queued.id], clock_now(), {"email": get_sender()}, worker_name(), current_app.config
+    )
+    if result.sent:
+        click.echo(f"invite sent to {user.email}")
+    else:  # the scheduler retries it
+        click.echo(f"invite to {user.email} queued; not sent yet: {' '.join(result.lines)}")
 
 
 @curriculum_cli.command("check")

@@ -7,9 +7,12 @@ from conftest import PASSWORD, login
 from smtp_server import SmtpServer
 
 from p4p import create_app
+from p4p.modules.auth.links import queue_link
 from p4p.modules.auth.models import TokenPurpose, User
 from p4p.modules.auth.passwords import password_problems
-from p4p.modules.auth.service import issue_token, send_link_email
+from p4p.modules.auth.service import issue_token
+from p4p.modules.reminders.after_response import send_now
+from p4p.modules.reminders.models import Reminder
 
 
 def test_login_with_right_password_and_wrong_password(factory, client):
@@ -235,16 +238,21 @@ def test_password_reset_by_email_through_a_real_smtp_server(app_config, factory,
         empty_tables(app)
 
 
-def test_invite_email_is_sent_with_a_working_link(app, factory, db, clock):
+def test_invite_email_is_sent_with_a_working_link(app, factory, db, clock, client):
     user = factory.user("participant", password=None)
     with SmtpServer() as smtp:
         app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
-        with app.test_request_context():
-            send_link_email(db, user, TokenPurpose.INVITE, clock())
-        message = smtp.messages[0]
+        with app.app_context():  # as the CLI or a job does: queued, committed, then sent
+            queued = queue_link(db, user, TokenPurpose.INVITE, clock())
+            db.commit()
+            send_now([queued.id])
+        [message] = smtp.messages
     assert "set your password" in message["Subject"]
-    assert "/invite/" in message.get_content()
     assert "168 hours" in message.get_content()
+    link = re.search(r"http://p4p.test(/invite/\S+)", message.get_content()).group(1)
+    assert client.get(link).status_code == 200
+    db.expire_all()
+    assert "salt" in db.get(Reminder, queued.id).payload  # the row keeps no token: see links
 
 
 def test_csrf_token_is_required_on_every_post(app_config, factory):

@@ -258,7 +258,7 @@ def test_the_invite_link_goes_by_email_and_is_audited(app, db, factory, cohort, 
         page = coordinator.post(
             f"/admin/participants/{participant.id}/invite", follow_redirects=True
         ).get_data(as_text=True)
-    assert "The invite link is sent to" in page and "Re-send the invite link" in page
+    assert "is on its way" in page and "Re-send the invite link" in page
     assert [m["To"] for m in smtp.messages] == [participant.user.email]
     assert "/invite/" in smtp.messages[0].get_content()
     (event,) = events(db, "invite-sent")

@@ -248,7 +248,7 @@ def test_one_invite_is_counted_in_the_singular(app, factory, db, client):
         done = coordinator.post("/admin/roster/invites", follow_redirects=True).get_data(
             as_text=True
         )
-    assert "1 invite link is sent." in done
+    assert "1 invite link is on its way;" in done
 
 
 def test_create_user_refuses_a_name_of_only_spaces(runner, db):

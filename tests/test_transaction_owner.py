@@ -25,7 +25,9 @@ from p4p.modules.sites.models import Site
 MODULES = Path(__file__).resolve().parent.parent / "p4p" / "modules"
 # The only modules that may commit: the scheduler's sender (one message per transaction), the
 # reminder commands and scheduler tick, and the export command (its audit row before its output).
-MAY_COMMIT = {"reminders/sending.py", "reminders/tasks.py", "reports/cli.py"}
+# The sender and the planner are the scheduler's units of work; the export command commits its
+# audit row before its output; /reset's lookup runs after its response, in a session of its own.
+MAY_COMMIT = {"reminders/sending.py", "reminders/tasks.py", "reports/cli.py", "auth/links.py"}
 
 
 def committed(app, model) -> int:

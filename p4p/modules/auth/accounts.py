@@ -4,6 +4,7 @@ Facilitator accounts and participant enrolment both use these, so an email is ju
 same way on a form and in a roster file (a phone too: its rule is in p4p.phones).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -11,15 +12,11 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from p4p.messaging import SendError
 from p4p.modules.audit.service import record
+from p4p.modules.auth import links
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
-from p4p.modules.auth.service import (
-    find_user_by_email,
-    new_nonce,
-    normalise_email,
-    send_link_email,
-)
+from p4p.modules.auth.service import find_user_by_email, new_nonce, normalise_email
+from p4p.modules.reminders.models import Reminder, ReminderStatus
 from p4p.phones import PHONE_MAX, phone_problem  # noqa: F401 - the forms import them from here
 
 EMAIL_MAX = 254
@@ -69,12 +66,12 @@ def invite_refusal(user: User) -> str | None:
 
 
 def send_invite(db: Session, user: User, *, actor_id: int, now: datetime) -> None:
-    """Email a new single-use invite link (earlier links stop working); audited once sent.
+    """Queue a new single-use invite link (earlier links stop working); audited with it.
 
-    The email cannot be part of a transaction, so the event is written after the mail server
-    took the message; if it refused, the new link is discarded and SendError goes up.
+    The email goes once the request's work is committed (p4p.modules.auth.links), so a mail
+    server that is down cannot fail the request, and the account list shows its progress.
     """
-    _send_or_discard(db, user, now)
+    links.queue_link(db, user, TokenPurpose.INVITE, now)
     record(
         db,
         at=now,
@@ -84,36 +81,41 @@ def send_invite(db: Session, user: User, *, actor_id: int, now: datetime) -> Non
         entity_id=user.id,
         new={"email": user.email},
     )
-    db.flush()
 
 
-def _send_or_discard(db: Session, user: User, now: datetime) -> None:
-    try:
-        send_link_email(db, user, TokenPurpose.INVITE, now)
-    except SendError:
-        for unsent in db.scalars(
-            select(AuthToken).where(
-                AuthToken.user_id == user.id,
-                AuthToken.purpose == TokenPurpose.INVITE,
-                AuthToken.created_at == now,
-                AuthToken.used_at.is_(None),
-            )
-        ):
-            db.delete(unsent)
-        db.flush()
-        raise
+@dataclass(frozen=True)
+class InviteProgress:
+    """Where an account's latest invite email is: "queued", "sent" or "failed", and since when."""
+
+    state: str
+    at: datetime
 
 
-def invites_sent_at(db: Session, user_ids: list[int]) -> dict[int, datetime]:
-    """When each of these accounts was last sent an invite link: one query."""
+def invite_progress(db: Session, user_ids: list[int]) -> dict[int, InviteProgress]:
+    """The latest invite of each of these accounts that has one: one query. The link is the
+    record that an invite was made; its outbox row, when it has one, tells how its email went
+    (links sent before invites went through the outbox have none: they went at once)."""
     if not user_ids:
         return {}
-    rows = db.execute(
-        select(AuthToken.user_id, func.max(AuthToken.created_at))
+    latest = (
+        select(func.max(AuthToken.id))
         .where(AuthToken.user_id.in_(user_ids), AuthToken.purpose == TokenPurpose.INVITE)
         .group_by(AuthToken.user_id)
     )
-    return {user_id: sent_at for user_id, sent_at in rows}  # max() keeps the UTC column type
+    rows = db.execute(
+        select(AuthToken.user_id, AuthToken.created_at, Reminder.status, Reminder.sent_at)
+        .outerjoin(Reminder, Reminder.key == links.outbox_key_of(AuthToken))
+        .where(AuthToken.id.in_(latest))
+    )
+    progress = {}
+    for user_id, created_at, status, sent_at in rows:
+        if status in (ReminderStatus.PLANNED, ReminderStatus.SENDING):
+            progress[user_id] = InviteProgress("queued", created_at)
+        elif status is None or status == ReminderStatus.SENT:
+            progress[user_id] = InviteProgress("sent", sent_at or created_at)
+        else:  # failed for good, or expired before it could go
+            progress[user_id] = InviteProgress("failed", created_at)
+    return progress
 
 
 def set_account_active(

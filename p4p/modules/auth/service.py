@@ -4,17 +4,13 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from p4p.messaging import Message, get_sender
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
 from p4p.modules.auth.passwords import hash_password, verify_password
-from p4p.modules.curriculum.service import get_program
 
 
 def normalise_email(email: str) -> str:
@@ -114,38 +110,51 @@ def end_all_sessions(db: Session, user: User) -> None:
     db.flush()
 
 
-def _token_hash(raw: str) -> str:
+def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 def issue_token(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> str:
-    """A new single-use link token; earlier unused ones of the same purpose stop working."""
+    """A new single-use link token (a random one; links.queue_link issues the mailed ones)."""
+    raw = secrets.token_urlsafe(32)
+    add_token(db, user, purpose, token_hash(raw), now)
+    return raw
+
+
+def add_token(
+    db: Session, user: User, purpose: TokenPurpose, hashed: str, now: datetime
+) -> AuthToken:
+    """Store a link by its hash. A new invite ends earlier unused invites (the coordinator sent
+    a fresh one); a new reset link ends none, so asking again, or someone else asking for this
+    address, cannot kill the link a person just received (links.request_reset limits how many)."""
     hours = current_app.config[
         "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
     ]
-    for old in db.scalars(
-        select(AuthToken).where(
-            AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None)
-        )
-    ):
-        old.used_at = now
-    raw = secrets.token_urlsafe(32)
-    db.add(
-        AuthToken(
-            user_id=user.id,
-            purpose=purpose,
-            token_hash=_token_hash(raw),
-            created_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
+    if purpose == TokenPurpose.INVITE:
+        for old in db.scalars(
+            select(AuthToken).where(
+                AuthToken.user_id == user.id,
+                AuthToken.purpose == purpose,
+                AuthToken.used_at.is_(None),
+            )
+        ):
+            old.used_at = now
+    token = AuthToken(
+        user_id=user.id,
+        purpose=purpose,
+        token_hash=hashed,
+        created_at=now,
+        expires_at=now + timedelta(hours=hours),
     )
-    return raw
+    db.add(token)
+    db.flush()
+    return token
 
 
 def find_valid_token(
     db: Session, raw: str, purpose: TokenPurpose, now: datetime
 ) -> AuthToken | None:
-    token = db.scalar(select(AuthToken).where(AuthToken.token_hash == _token_hash(raw)))
+    token = db.scalar(select(AuthToken).where(AuthToken.token_hash == token_hash(raw)))
     if token is None or token.purpose != purpose or token.used_at is not None:
         return None
     if token.expires_at <= now or not token.user.active:
@@ -153,10 +162,33 @@ def find_valid_token(
     return token
 
 
-def set_password_with_token(db: Session, token: AuthToken, password: str, now: datetime) -> User:
-    """Use the link once: set the password, activate the account, end other sessions."""
+def set_password_with_token(
+    db: Session, token: AuthToken, password: str, now: datetime
+) -> User | None:
+    """Use the link once: set the password, activate the account, end other sessions.
+
+    None, changing nothing, when another request used the link first: the link is taken with
+    a conditional UPDATE, so of two requests at once only one matches the row (on PostgreSQL
+    the second waits for the first's commit and then finds used_at set).
+    """
+    taken = db.execute(
+        update(AuthToken)
+        .where(
+            AuthToken.id == token.id,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    if taken.rowcount != 1:
+        return None
+    # The password is set now: every other link this account still has stops working.
+    db.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == token.user_id, AuthToken.used_at.is_(None))
+        .values(used_at=now)
+    )
     user = token.user
-    token.used_at = now
     user.password_hash = hash_password(password)
     user.session_nonce = new_nonce()
     if user.activated_at is None:
@@ -171,26 +203,6 @@ def set_password_with_token(db: Session, token: AuthToken, password: str, now: d
     )
     db.flush()
     return user
-
-
-def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> None:
-    """Issue a token, then send the email in the user's language (the caller commits)."""
-    raw = issue_token(db, user, purpose, now)
-    db.flush()
-    endpoint = "auth.accept_invite" if purpose == TokenPurpose.INVITE else "auth.reset_password"
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, token=raw)
-    with force_locale(user.language):
-        # Invites and resets go to participants too: the arm-neutral study name, never "p4p".
-        study = get_program().name_in(user.language or "en")
-        if purpose == TokenPurpose.INVITE:
-            subject = _("Welcome to %(study)s: set your password", study=study)
-        else:
-            subject = _("Reset your password for %(study)s", study=study)
-        hours = current_app.config[
-            "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
-        ]
-        text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
-    get_sender().send(Message(to=user.email, subject=subject, text=text))
 
 
 def set_language(db: Session, user: User, language: str, now: datetime) -> None:

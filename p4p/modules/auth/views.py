@@ -20,9 +20,10 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
 from p4p.logs import email_reference
-from p4p.modules.auth import devices, service
+from p4p.modules.auth import devices, links, service
 from p4p.modules.auth.forms import LoginForm, NewPasswordForm, RequestResetForm
 from p4p.modules.auth.models import Role, TokenPurpose
+from p4p.modules.reminders.after_response import run_after_response
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("p4p.auth")
@@ -111,7 +112,9 @@ def _password_page(token: str, purpose: TokenPurpose, template: str):
         return render_template("auth/link_invalid.html", purpose=purpose), 410
     form = NewPasswordForm(email=found.user.email)
     if form.validate_on_submit():
-        service.set_password_with_token(db, found, form.password.data, now())
+        if service.set_password_with_token(db, found, form.password.data, now()) is None:
+            # Another request used the link a moment ago.
+            return render_template("auth/link_invalid.html", purpose=purpose), 410
         logout_user()
         session.clear()
         flash(_("Your password is set. Please log in."), "success")
@@ -139,9 +142,8 @@ def reset_password(token):
 def request_reset():
     form = RequestResetForm()
     if form.validate_on_submit():
-        user = service.find_user_by_email(db, form.email.data)
-        if user is not None and user.active:
-            service.send_link_email(db, user, TokenPurpose.RESET, now())
+        # All of it after the response, so its timing does not tell who has an account.
+        run_after_response(links.reset_after_response, form.email.data, now())
         # The same answer either way, so the page does not reveal who has an account.
         flash(_("If that email has an account, we sent it a link. Check your email."), "info")
         return redirect(url_for("auth.login"))

@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from p4p.local_time import local_datetime
-from p4p.messaging import SendError
 from p4p.modules.audit.service import record
 from p4p.modules.auth.accounts import (
     email_in_use,
@@ -279,28 +278,21 @@ def invite_refusal(participant: Participant) -> str | None:
     return account_invite_refusal(participant.user)
 
 
-INVITE_BATCH = 100  # emails sent in one request; the rest wait for the next click
-
-
-class InvitesInterrupted(Exception):
-    """The mail server refused a message; `sent` went out before it."""
-
-    def __init__(self, sent: int):
-        super().__init__(f"stopped after {sent} invites")
-        self.sent = sent
+INVITE_BATCH = 100  # invites queued in one request; the rest wait for the next click
 
 
 def send_invites(
     db: Session, participants: list[Participant], *, actor_id: int, now: datetime
 ) -> int:
-    """Email invite links to the first INVITE_BATCH of these participants; how many were sent."""
-    sent = 0
+    """Queue invite links for the first INVITE_BATCH of these participants; how many.
+
+    The emails go after the response (p4p.modules.auth.links), so this returns at once, and a
+    mail server that is down leaves them queued for the scheduler's retries.
+    """
+    queued = 0
     for participant in participants[:INVITE_BATCH]:
         if invite_refusal(participant) is not None:
             continue
-        try:
-            send_invite(db, participant.user, actor_id=actor_id, now=now)
-        except SendError as error:
-            raise InvitesInterrupted(sent) from error
-        sent += 1
-    return sent
+        send_invite(db, participant.user, actor_id=actor_id, now=now)
+        queued += 1
+    return queued

@@ -10,8 +10,7 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
-from p4p.messaging import SendError
-from p4p.modules.auth.accounts import clean_email, invites_sent_at, send_invite
+from p4p.modules.auth.accounts import clean_email, invite_progress, send_invite
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.enrolment import queries, roster, service
@@ -56,7 +55,7 @@ def participants():
         status=form.status.data or None,
     )
     page = queries.participant_list(db, filters, requested_page())
-    invited = invites_sent_at(db, [participant.user_id for participant in page.items])
+    invited = invite_progress(db, [participant.user_id for participant in page.items])
     return render_template("coordinator/participants.html", form=form, page=page, invited=invited)
 
 
@@ -115,7 +114,7 @@ def _participant_page(participant, *, assignment=None, withdraw=None, comeback=N
         withdraw=withdraw or WithdrawForm(formdata=None, prefix="withdraw"),
         comeback=comeback or ReturnForm(formdata=None, prefix="return"),
         confirm=ConfirmForm(),
-        invited_at=invites_sent_at(db, [participant.user_id]).get(participant.user_id),
+        invited_at=invite_progress(db, [participant.user_id]).get(participant.user_id),
         invite_refusal=service.invite_refusal(participant),
         language_names=LANGUAGE_NAMES,
     ), status
@@ -196,13 +195,11 @@ def invite(participant_id: int):
     if refusal:
         flash(str(refusal), "warning")
     else:
-        try:
-            send_invite(db, participant.user, actor_id=current_user.id, now=now())
-            flash(
-                _("The invite link is sent to %(email)s.", email=participant.user.email), "success"
-            )
-        except SendError:
-            flash(_("The email server did not take the message. Try again later."), "warning")
+        send_invite(db, participant.user, actor_id=current_user.id, now=now())
+        flash(
+            _("The invite link to %(email)s is on its way.", email=participant.user.email),
+            "success",
+        )
     return redirect(url_for("enrolment.participant", participant_id=participant.id))
 
 
@@ -248,19 +245,13 @@ def roster_invites():
     form = ConfirmForm()
     if form.validate_on_submit():
         waiting = queries.invite_queue(db)
-        try:
-            sent = service.send_invites(db, waiting, actor_id=current_user.id, now=now())
-            flash(
-                ngettext("%(num)d invite link is sent.", "%(num)d invite links are sent.", sent),
-                "success",
-            )
-        except service.InvitesInterrupted as stopped:
-            message = ngettext(
-                "%(num)d invite link is sent; then the email server stopped taking them.",
-                "%(num)d invite links are sent; then the email server stopped taking them.",
-                stopped.sent,
-            )
-            flash(message, "warning")
+        queued = service.send_invites(db, waiting, actor_id=current_user.id, now=now())
+        message = ngettext(
+            "%(num)d invite link is on its way; the participant list shows when each is sent.",
+            "%(num)d invite links are on their way; the participant list shows when each is sent.",
+            queued,
+        )
+        flash(message, "success")
         return redirect(url_for("enrolment.roster_invites"))
     waiting = queries.invite_queue(db)
     return render_template(

@@ -8,11 +8,10 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
-from p4p.messaging import SendError
 from p4p.modules.auth.accounts import (
     clean_email,
+    invite_progress,
     invite_refusal,
-    invites_sent_at,
     send_invite,
     set_account_active,
 )
@@ -27,18 +26,15 @@ bp = Blueprint("facilitators", __name__, url_prefix="/admin/facilitators")
 
 
 def _send_invite(user) -> None:
-    try:
-        send_invite(db, user, actor_id=current_user.id, now=now())
-        flash(_("The invite link is sent to %(email)s.", email=user.email), "success")
-    except SendError:
-        flash(_("The email server did not take the message. Try again later."), "warning")
+    send_invite(db, user, actor_id=current_user.id, now=now())
+    flash(_("The invite link to %(email)s is on its way.", email=user.email), "success")
 
 
 @bp.route("")
 @allow(Role.COORDINATOR, Role.ADMIN)
 def facilitators():
     rows = service.facilitator_rows(db)
-    invited = invites_sent_at(db, [row.user.id for row in rows])
+    invited = invite_progress(db, [row.user.id for row in rows])
     return render_template("coordinator/facilitators.html", rows=rows, invited=invited)
 
 
@@ -114,7 +110,7 @@ def _facilitator_page(user, *, sites=None, details=None, status=200):
         form=sites,
         details=details or _details_form(user),
         confirm=ConfirmForm(),
-        invited_at=invites_sent_at(db, [user.id]).get(user.id),
+        invited_at=invite_progress(db, [user.id]).get(user.id),
         invite_refusal=invite_refusal(user),
     ), status
 

@@ -5,9 +5,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from p4p.modules.auth import links
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import (
+    ACCOUNT_LINK_KINDS,
     Reminder,
     ReminderKind,
     ReminderPreference,
@@ -29,6 +31,8 @@ def _meeting_still_there(db: Session, reminder: Reminder) -> str | None:
 
 def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
     """None when the reminder should go now; otherwise the reason it should not."""
+    if reminder.kind in ACCOUNT_LINK_KINDS:  # no preference or quiet hours holds these back
+        return links.why_not(db, reminder)
     user = reminder.user
     if not user.active:
         return "account inactive"

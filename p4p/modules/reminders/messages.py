@@ -12,8 +12,15 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from p4p.messaging import Message
+from p4p.modules.auth import links
 from p4p.modules.participants.models import Participant
-from p4p.modules.reminders.models import MEETING_MOVED, Reminder, ReminderKind, opt_out_kind
+from p4p.modules.reminders.models import (
+    ACCOUNT_LINK_KINDS,
+    MEETING_MOVED,
+    Reminder,
+    ReminderKind,
+    opt_out_kind,
+)
 from p4p.modules.reminders.timeliness import day_word
 from p4p.modules.sites.models import Meeting
 from p4p.names import given_name
@@ -107,6 +114,8 @@ def _digest_follow_ups(db: Session, user, meeting: Meeting, now: datetime) -> li
 
 def render(db: Session, reminder: Reminder, program, now: datetime) -> Message:
     """The message ready for its channel, in the recipient's own language."""
+    if reminder.kind in ACCOUNT_LINK_KINDS:
+        return links.render(reminder)
     user = reminder.user
     with force_locale(user.language or "en"):
         context = context_for(db, reminder, program, now)

@@ -33,6 +33,14 @@ class ReminderKind(StrEnum):
 MEETING_MOVED = "meeting-moved"
 
 
+# Invite and reset links (p4p.modules.auth.links) go through the same outbox, with the same
+# claim, send and retry. Not ReminderKinds either: nobody opts out of them, and neither quiet
+# hours nor preferences hold them back (a person who asked for a reset wants it now).
+INVITE_LINK = "invite-link"
+RESET_LINK = "reset-link"
+ACCOUNT_LINK_KINDS = frozenset({INVITE_LINK, RESET_LINK})
+
+
 def opt_out_kind(kind: str) -> str:
     """The kind a person switches off to stop this one: a moved-meeting notice replaces the eve
     reminder, so it follows that choice (and its stop link switches the eve reminder off)."""

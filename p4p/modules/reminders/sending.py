@@ -126,14 +126,19 @@ def claim_due(
     )
     if db.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
+    return _claim(db, db.scalars(query).all(), now, owner, leased_at or now)
+
+
+def _claim(db: Session, reminder_ids, now: datetime, owner: str, leased_at: datetime) -> list[int]:
+    """Lease each of these rows that is still planned; the ones taken."""
     claimed = []
-    for reminder_id in db.scalars(query).all():
+    for reminder_id in reminder_ids:
         taken = db.execute(
             update(Reminder)
             .where(Reminder.id == reminder_id, Reminder.status == ReminderStatus.PLANNED)
             .values(
                 status=ReminderStatus.SENDING,
-                claimed_at=leased_at or now,
+                claimed_at=leased_at,
                 claimed_by=owner,
                 attempts=Reminder.attempts + 1,
                 updated_at=now,
@@ -257,3 +262,17 @@ def send_due(db: Session, program, now: datetime, senders, worker: str, config=N
             return result
         for reminder_id in claimed:
             deliver(db, reminder_id, owner, clock, senders, program, config, result)
+
+
+def send_these(
+    db: Session, reminder_ids: list[int], now: datetime, senders, worker: str, config
+) -> SendResult:
+    """Send these rows now, each one that is still planned (a request's own account links, right
+    after its response): the same claim and record as send_due, so a scheduler sending at the
+    same moment never sends one twice, and what fails waits for its retry there."""
+    clock, owner = RunClock(now), owner_token(worker)
+    result = SendResult()
+    for reminder_id in _claim(db, reminder_ids, now, owner, clock()):
+        # No program: account links are not about the curriculum.
+        deliver(db, reminder_id, owner, clock, senders, None, config, result)
+    return result

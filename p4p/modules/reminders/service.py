@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from p4p.modules.reminders import rules
-from p4p.modules.reminders.models import Reminder, ReminderStatus
+from p4p.modules.reminders.models import ACCOUNT_LINK_KINDS, Reminder, ReminderStatus
 from p4p.modules.reminders.queries import planning_data
 from p4p.modules.reminders.sending import SendResult, claim_due, send_due  # noqa: F401 (callers)
 from p4p.modules.sites.models import Meeting, MeetingStatus
@@ -136,7 +136,9 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         result.inserted += _insert_ignoring_existing(db, rows[start : start + 500])
     stale = db.scalars(
         select(Reminder).where(
-            Reminder.status == ReminderStatus.PLANNED, Reminder.due_at <= now + horizon
+            Reminder.status == ReminderStatus.PLANNED,
+            Reminder.due_at <= now + horizon,
+            Reminder.kind.not_in(ACCOUNT_LINK_KINDS),  # queued by a request, not planned here
         )
     ).all()
     unwanted = [r for r in stale if r.key not in wanted]
