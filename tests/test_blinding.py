@@ -226,7 +226,8 @@ def _render_500(app, language) -> str:
 def test_no_participant_message_names_the_other_arm(study_app, arm, language):
     from p4p.db import get_session
     from p4p.modules.auth.models import TokenPurpose, User
-    from p4p.modules.auth.service import send_link_email
+    from p4p.modules.auth.links import queue_link
+    from p4p.modules.reminders.after_response import send_now
     from p4p.modules.reminders.messages import render, stop_token
     from p4p.modules.sites.models import Meeting
 
@@ -272,11 +273,16 @@ def test_no_participant_message_names_the_other_arm(study_app, arm, language):
         db.commit()
     with SmtpServer() as smtp:
         app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp.port)
-        with app.test_request_context():
+        with app.app_context():  # as the outbox sends them, after the response
             db = get_session()
             user = db.get(User, user_id)
-            send_link_email(db, user, TokenPurpose.INVITE, app.extensions["p4p.clock"]())
-            send_link_email(db, user, TokenPurpose.RESET, app.extensions["p4p.clock"]())
+            clock = app.extensions["p4p.clock"]
+            queued = [
+                queue_link(db, user, purpose, clock()).id
+                for purpose in (TokenPurpose.INVITE, TokenPurpose.RESET)
+            ]
+            db.commit()
+            send_now(queued)
         for message in smtp.messages:
             headers = "\n".join(f"{k}: {v}" for k, v in message.items())
             texts[f"link email {message['Subject']}"] = headers + "\n" + message.get_content()
