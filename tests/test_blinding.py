@@ -225,8 +225,8 @@ def _render_500(app, language) -> str:
 @pytest.mark.parametrize("arm", ARMS)
 def test_no_participant_message_names_the_other_arm(study_app, arm, language):
     from p4p.db import get_session
-    from p4p.modules.auth.models import TokenPurpose, User
     from p4p.modules.auth.links import queue_link
+    from p4p.modules.auth.models import TokenPurpose, User
     from p4p.modules.reminders.after_response import send_now
     from p4p.modules.reminders.messages import render, stop_token
     from p4p.modules.sites.models import Meeting
