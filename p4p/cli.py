@@ -172,28 +172,49 @@ def send_invite_command(email):
 @curriculum_cli.command("check")
 @click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path))
 def curriculum_check(content_dir):
-    """Validate every week of every arm and language; print a table; exit 1 on any problem."""
-    from p4p.modules.curriculum.service import content_dir_of, read_program
+    """Validate every week of every arm and language; print a table; exit 1 on any problem.
+
+    Besides the structure: the home practice's guide must fit the minute target, and each
+    week's two reading measures must be within the study's limits (program.yaml).
+    """
+    from p4p.modules.curriculum.service import content_dir_of, quality_report, read_program
 
     directory = content_dir or Path(content_dir_of(current_app))
     program, problems = read_program(directory)
     if program is not None:
-        click.echo(f"{'arm':<20} {'lang':<4} {'week':>4}  {'words':>5}  {'grade':>5}  title")
-        for arm in program.arms.values():
-            for language in program.languages:
-                for number in arm.weeks:
-                    week = arm.content[language][number]
-                    click.echo(
-                        f"{arm.key:<20} {language:<4} {number:>4}  {week.words:>5}  "
-                        f"{week.grade:>5.1f}  {week.title}"
-                    )
-        weeks = sum(len(a.weeks) * len(program.languages) for a in program.arms.values())
         click.echo(
-            f"{weeks} valid weeks (grade: Flesch-Kincaid for en, Fernández-Huerta ease for es)"
+            f"{'arm':<20} {'lang':<4} {'week':>4}  {'words':>5}  {'level 1':>13}  {'level 2':>13}"
+            f"  {'guide':>5}  {'target':>6}  title"
+        )
+        for arm_key, language, week, measures, week_problems in quality_report(program, directory):
+            levels = [
+                f"{_short(m.name)} {m.value:5.1f}{'!' if m.over_limit else ' '}" for m in measures
+            ]
+            guide = f"{week.guides[0].minutes:5.1f}" if week.guides else "    -"
+            click.echo(
+                f"{arm_key:<20} {language:<4} {week.number:>4}  {week.words:>5}  "
+                f"{levels[0]:>13}  {levels[1]:>13}  {guide}  {week.target_minutes:>6}  {week.title}"
+            )
+            problems.extend(week_problems)
+        weeks = sum(len(a.weeks) * len(program.languages) for a in program.arms.values())
+        limits = program.reading_limits
+        click.echo(
+            f"{weeks} weeks read. Limits: en FK <= {limits['fk_max']:g}, SMOG <= {limits['smog_max']:g};"
+            f" es Fernández-Huerta >= {limits['fernandez_huerta_min']:g},"
+            f" INFLESZ >= {limits['inflesz_min']:g} (! = outside). guide = minutes of the home"
+            " practice's guide (spoken + pauses), within 30% of the target."
         )
     for problem in problems:
         click.echo(f"INVALID {problem}", err=True)
+    if program is not None and not problems:
+        click.echo("all weeks valid")
     sys.exit(1 if problems else 0)
+
+
+def _short(measure_name: str) -> str:
+    return {"Flesch-Kincaid grade": "FK", "SMOG grade": "SMOG", "Fernández-Huerta": "F-H"}.get(
+        measure_name, measure_name
+    )
 
 
 def init_app(app) -> None:

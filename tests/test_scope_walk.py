@@ -26,7 +26,7 @@ OBJECT_PARAMS = {
     "facilitator_id",
     "reminder_id",
 }
-OTHER_PARAMS = {"number": 1, "months": 2, "token": "not-a-token"}
+OTHER_PARAMS = {"number": 1, "months": 2, "token": "not-a-token", "practice": "belly-breathing"}
 
 
 @pytest.fixture

@@ -22,6 +22,43 @@ class PracticeType:
     label: str
 
 
+# How fast the player's voice reads (words a minute at its rate of 0.9): a calm guided pace,
+# slower than talk. Used to estimate how long a guide takes.
+GUIDE_WORDS_PER_MINUTE = 130
+
+
+@dataclass(frozen=True)
+class GuideStep:
+    say: str
+    pause_seconds: int  # quiet after the step is spoken, for doing what it says
+
+    @property
+    def speech_seconds(self) -> float:
+        return readability.word_count(self.say) * 60 / GUIDE_WORDS_PER_MINUTE
+
+
+@dataclass(frozen=True)
+class Guide:
+    """A practice spoken step by step, with pauses (and, optionally, the study's own recording)."""
+
+    practice: str  # a key of the week's practice_types
+    title: str  # that practice type's label
+    steps: tuple[GuideStep, ...]
+    audio: str | None = None  # a file name in the content folder's audio/ folder
+
+    @property
+    def speech_seconds(self) -> float:
+        return sum(step.speech_seconds for step in self.steps)
+
+    @property
+    def pause_seconds(self) -> int:
+        return sum(step.pause_seconds for step in self.steps)
+
+    @property
+    def minutes(self) -> float:
+        return (self.speech_seconds + self.pause_seconds) / 60
+
+
 @dataclass(frozen=True)
 class Section:
     id: str
@@ -47,6 +84,8 @@ class WeekContent:
     target_days: int
     sections: tuple[Section, ...]
     body: str = field(repr=False)  # the Markdown of every section, measured on demand
+    # The first guide is the home practice's: its length must match target_minutes.
+    guides: tuple[Guide, ...] = ()
 
     # Measured on first use, not at load: the reading formula takes about 2 s for the whole
     # program, and every create_app, worker and CLI call loads it, while only `curriculum
@@ -64,6 +103,10 @@ class WeekContent:
     def grade(self) -> float:
         """Flesch-Kincaid grade (English) or Fernández-Huerta ease (Spanish)."""
         return readability.reading_grade(self.text, self.language)
+
+    def reading(self, limits: dict | None = None) -> tuple[readability.Measure, ...]:
+        """Both reading measures of the week's language, each against the study's limit."""
+        return readability.measures(self.text, self.language, limits)
 
     def section(self, section_id: str) -> Section:
         return next(s for s in self.sections if s.id == section_id)
@@ -118,6 +161,8 @@ class Program:
     study_name: dict[str, str] = field(default_factory=dict, compare=False)
     study_short_name: dict[str, str] = field(default_factory=dict, compare=False)
     safety: dict[str, SafetyBlock] = field(default_factory=dict, compare=False)
+    # The study's reading limits (program.yaml's reading_level over readability's defaults).
+    reading_limits: dict = field(default_factory=dict, compare=False)
 
     def arm(self, key: str) -> Arm:
         return self.arms[key]

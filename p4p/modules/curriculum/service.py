@@ -13,12 +13,34 @@ import nh3
 import yaml
 from flask import current_app
 
-from p4p.modules.curriculum import safety
-from p4p.modules.curriculum.models import SECTIONS, Arm, PracticeType, Program, Section, WeekContent
+from p4p.modules.curriculum import readability, safety
+from p4p.modules.curriculum.models import (
+    SECTIONS,
+    Arm,
+    Guide,
+    GuideStep,
+    PracticeType,
+    Program,
+    Section,
+    WeekContent,
+)
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _ARM_KEY = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+# Audio the study records itself: plain file names in the content folder's audio/ folder.
+AUDIO_FOLDER = "audio"
+AUDIO_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".webm": "audio/webm",
+}
+_AUDIO_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# A guide within this share of the week's minute target counts as reaching it.
+GUIDE_TARGET_TOLERANCE = 0.30
 _ALLOWED_TAGS = {"p", "ul", "ol", "li", "strong", "em", "h3", "h4", "blockquote", "br", "hr", "a"}
 # Links stay only to a place on the page (the help block) or to call or text a number.
 _LINK_TARGETS = ("#", "tel:", "sms:")
@@ -118,6 +140,8 @@ def parse_week(raw: str, *, arm: str, number: int, language: str) -> WeekContent
     minutes = _int_in(target, "minutes", 1, 240)
     days = _int_in(target, "days", 1, 7)
 
+    guides = _parse_guides(meta.get("guides"), {t.key: t.label for t in practice_types})
+
     sections = []
     for (section_id, _), (heading, text) in zip(
         SECTIONS, _split_sections(body, language), strict=True
@@ -134,7 +158,61 @@ def parse_week(raw: str, *, arm: str, number: int, language: str) -> WeekContent
         target_days=days,
         sections=tuple(sections),
         body=body,
+        guides=guides,
     )
+
+
+def _parse_guides(raw, labels: dict[str, str]) -> tuple[Guide, ...]:
+    """The week's `guides:` list; every problem names the guide and the field."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 6:
+        raise ValueError("'guides' must list 1 to 6 guides")
+    guides = []
+    for index, item in enumerate(raw, 1):
+        where = f"guides[{index}]"
+        if not isinstance(item, dict):
+            raise ValueError(f"{where} must be a mapping with 'practice' and 'steps'")
+        unknown = set(item) - {"practice", "steps", "audio"}
+        if unknown:
+            raise ValueError(
+                f"{where} has unknown field(s): {', '.join(sorted(map(str, unknown)))}"
+            )
+        practice = item.get("practice")
+        if practice not in labels:
+            raise ValueError(
+                f"{where}.practice {practice!r} is not one of this week's practice_types keys"
+            )
+        where = f"guides[{index}] ({practice})"
+        audio = item.get("audio")
+        if audio is not None and (
+            not isinstance(audio, str)
+            or not _AUDIO_NAME.match(audio)
+            or Path(audio).suffix.lower() not in AUDIO_TYPES
+        ):
+            raise ValueError(
+                f"{where}.audio must be a plain file name ending in "
+                + ", ".join(sorted(AUDIO_TYPES))
+                + f" (found {audio!r})"
+            )
+        raw_steps = item.get("steps")
+        if not isinstance(raw_steps, list) or not 1 <= len(raw_steps) <= 80:
+            raise ValueError(f"{where}.steps must list 1 to 80 steps")
+        steps = []
+        for number, step in enumerate(raw_steps, 1):
+            at = f"{where}.steps[{number}]"
+            if not isinstance(step, dict) or set(step) - {"say", "pause_seconds"}:
+                raise ValueError(f"{at} must have only 'say' and 'pause_seconds'")
+            if not isinstance(step.get("say"), str) or not step["say"].strip():
+                raise ValueError(f"{at}.say is missing or empty")
+            pause = step.get("pause_seconds", 0)
+            if not isinstance(pause, int) or isinstance(pause, bool) or not 0 <= pause <= 900:
+                raise ValueError(f"{at}.pause_seconds must be a whole number from 0 to 900")
+            steps.append(GuideStep(" ".join(step["say"].split()), pause))
+        guides.append(Guide(practice, labels[practice], tuple(steps), audio))
+    if len({g.practice for g in guides}) != len(guides):
+        raise ValueError("guides repeat a practice")
+    return tuple(guides)
 
 
 def _read_definition(content_dir: Path) -> dict:
@@ -158,6 +236,17 @@ def _read_definition(content_dir: Path) -> dict:
         or definition.get("cadence_days", 7) < 1
     ):
         problems.append(f"{path}: 'cadence_days' must be a whole number of days")
+    reading_level = definition.get("reading_level", {})
+    if not isinstance(reading_level, dict) or any(
+        key not in readability.READING_LIMITS
+        or not isinstance(value, int | float)
+        or isinstance(value, bool)
+        for key, value in reading_level.items()
+    ):
+        problems.append(
+            f"{path}: 'reading_level' may set only numbers for "
+            + ", ".join(readability.READING_LIMITS)
+        )
     if problems:
         raise ContentError(problems)
     return definition
@@ -193,6 +282,12 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
                 except (ValueError, yaml.YAMLError, UnicodeDecodeError) as error:
                     problems.append(f"{path}: {error}")
                     continue
+                problems.extend(
+                    f"{path}: guides[{index}] ({guide.practice}).audio: no file "
+                    f"{audio_path(content_dir, guide.audio)}"
+                    for index, guide in enumerate(week.guides, 1)
+                    if guide.audio and not audio_path(content_dir, guide.audio).is_file()
+                )
                 content[language][number] = week
                 problems.extend(safety.week_problems(path, raw, key, definition["arms"]))
         problems.extend(_cross_language_problems(content_dir / key, content, languages))
@@ -216,6 +311,7 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
         study_name=names,
         study_short_name=short_names,
         safety=safety_blocks,
+        reading_limits={**readability.READING_LIMITS, **definition.get("reading_level", {})},
     )
     return (None if problems else program), problems
 
@@ -232,6 +328,11 @@ def _cross_language_problems(arm_dir: Path, content, languages) -> list[str]:
                 problems.append(
                     f"{arm_dir / week_filename(number, language)}: practice type keys differ from English"
                 )
+            if [g.practice for g in week.guides] != [g.practice for g in english.guides]:
+                problems.append(
+                    f"{arm_dir / week_filename(number, language)}: guides differ from English"
+                    " (the same practices, in the same order)"
+                )
             if (week.target_minutes, week.target_days) != (
                 english.target_minutes,
                 english.target_days,
@@ -240,6 +341,45 @@ def _cross_language_problems(arm_dir: Path, content, languages) -> list[str]:
                     f"{arm_dir / week_filename(number, language)}: practice target differs from English"
                 )
     return problems
+
+
+def guide_problems(week: WeekContent, path: Path) -> list[str]:
+    """The home practice's guide (the first) must take about as long as the week asks."""
+    if not week.guides:
+        return [f"{path}: no 'guides' (the home practice needs a guide a person can follow)"]
+    guide = week.guides[0]
+    low = week.target_minutes * (1 - GUIDE_TARGET_TOLERANCE)
+    high = week.target_minutes * (1 + GUIDE_TARGET_TOLERANCE)
+    if low <= guide.minutes <= high:
+        return []
+    return [
+        f"{path}: guides[1] ({guide.practice}) takes {guide.minutes:.1f} min"
+        f" ({guide.speech_seconds / 60:.1f} spoken + {guide.pause_seconds / 60:.1f} pauses),"
+        f" the target is {week.target_minutes} min: it must be within"
+        f" {GUIDE_TARGET_TOLERANCE:.0%} ({low:.1f} to {high:.1f} min)"
+    ]
+
+
+def quality_report(program: Program, content_dir: Path):
+    """Per week: (arm key, language, week, its reading measures, its problems).
+
+    These are `curriculum check` failures, not start-up refusals: measuring the whole
+    program takes seconds, and a week a little over a limit is still safe to show.
+    """
+    for arm in program.arms.values():
+        for language in program.languages:
+            for number in arm.weeks:
+                week = arm.content[language][number]
+                path = content_dir / arm.key / week_filename(number, language)
+                measures = week.reading(program.reading_limits)
+                problems = guide_problems(week, path) + [
+                    f"{path}: {measure.problem()}" for measure in measures if measure.over_limit
+                ]
+                yield arm.key, language, week, measures, problems
+
+
+def audio_path(content_dir: str | Path, name: str) -> Path:
+    return Path(content_dir) / AUDIO_FOLDER / name
 
 
 @lru_cache(maxsize=8)

@@ -1,6 +1,16 @@
 """The participant's own pages: this week, all weeks, one week, progress."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -11,7 +21,7 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.modules.auth.models import Role
-from p4p.modules.curriculum.service import get_program
+from p4p.modules.curriculum.service import AUDIO_TYPES, audio_path, content_dir_of, get_program
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
@@ -103,6 +113,25 @@ def week(number: int):
             "participants/week_locked.html", context=context, state=state, title=title
         )
     return _render_week(context, number)
+
+
+@bp.route("/weeks/<int:number>/audio/<practice>")
+@allow(Role.PARTICIPANT)
+def guide_audio(number: int, practice: str):
+    """The study's recording of a guide, from the participant's own arm and open weeks only.
+
+    send_file answers Range requests (206), so a phone can seek and resume the recording.
+    """
+    context = _context()
+    _open_state_or_404(context, number)
+    week = get_program().arm(context.participant.arm).week(number, _language())
+    guide = next((g for g in week.guides if g.practice == practice and g.audio), None)
+    if guide is None:
+        abort(404)
+    path = audio_path(content_dir_of(current_app), guide.audio)
+    if not path.is_file():
+        abort(404)  # removed after start-up; `curriculum check` reports it
+    return send_file(path, mimetype=AUDIO_TYPES[path.suffix.lower()], conditional=True, max_age=0)
 
 
 @bp.route("/weeks/<int:number>/plan", methods=["POST"])
