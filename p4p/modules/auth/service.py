@@ -187,6 +187,7 @@ def send_link_email(db: Session, user: User, purpose: TokenPurpose, now: datetim
             "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
         ]
         text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
+    assert user.email is not None  # every caller found the user by email or checked they have one
     get_sender().send(Message(to=user.email, subject=subject, text=text))
 
 

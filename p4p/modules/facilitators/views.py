@@ -10,13 +10,13 @@ from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.messaging import SendError
 from p4p.modules.auth.accounts import (
-    clean_email,
     invite_refusal,
     invites_sent_at,
     send_invite,
     set_account_active,
 )
 from p4p.modules.auth.models import Role
+from p4p.modules.auth.service import normalise_email
 from p4p.modules.facilitators import service
 from p4p.modules.facilitators.forms import DetailsForm, FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
@@ -51,7 +51,7 @@ def new_facilitator():
             user = service.create_facilitator(
                 db,
                 name=form.name.data.strip(),
-                email=clean_email(form.email.data),
+                email=normalise_email(form.email.data),  # required by the form
                 phone=(form.phone.data or "").strip() or None,
                 site_ids=form.site_ids.data or [],
                 actor_id=current_user.id,

@@ -38,7 +38,7 @@ def this_week():
     if home is None:
         abort(404)  # a participant account without a participant record
     current, week_practice = home.current, None
-    if current is not None:
+    if current is not None and current.opens_on is not None and current.ends_on is not None:
         week_practice = queries.practice_between(
             db, home.participant_id, current.opens_on, min(current.ends_on, home.today)
         )
