@@ -13,7 +13,7 @@ LEFT, RIGHT, TOP, BOTTOM = 34, 8, 12, 28
 @dataclass(frozen=True)
 class Bar:
     label: str
-    value: float
+    value: float | None  # None: no data, no bar drawn
     x: float
     y: float
     width: float

@@ -135,14 +135,17 @@ class Form(FlaskForm):
         def get_translations(self, form):
             return OWN_WORDS
 
+        # WTForms makes this Meta a subclass of the base form's Meta when it builds the class,
+        # so super() has these methods at run time; to mypy, Meta's base is object.
         def bind_field(self, form, unbound_field, options):
-            return bound_text_length(super().bind_field(form, unbound_field, options))
+            bound = super().bind_field(form, unbound_field, options)  # type: ignore[misc]
+            return bound_text_length(bound)
 
         def wrap_formdata(self, form, formdata):
             # Flask-WTF would also read a JSON body (any shape, any types) and put an upload
             # into any field of its name; a p4p field takes text from the form, files only
             # into a FileField.
-            formdata = super().wrap_formdata(form, formdata)
+            formdata = super().wrap_formdata(form, formdata)  # type: ignore[misc]
             if formdata is None or not request.files:
                 return formdata
             file_names = {f.name for f in form if isinstance(f, FileField)}

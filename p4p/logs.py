@@ -11,6 +11,7 @@ import logging
 import logging.config
 import sys
 import time
+from collections.abc import Callable
 
 from flask import g, request
 
@@ -44,7 +45,7 @@ class StderrHandler(logging.StreamHandler):
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC), level, logger, message and the record's fields."""
 
-    converter = time.gmtime
+    converter: Callable[[float | None], time.struct_time] = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         data = {

@@ -164,12 +164,13 @@ def check() -> None:
 def new_revision(message: str, autogenerate: bool) -> str:
     """Write the next numbered migration (0007_<slug>.py, ...) and return its path; with
     autogenerate, Alembic fills it with what the models have that the database lacks."""
-    from alembic.script import ScriptDirectory
+    from alembic.script import Script, ScriptDirectory
 
     with _read_only_config() as config:
         head = ScriptDirectory.from_config(config).get_current_head()
         number = f"{int(head) + 1:04d}" if head and head.isdigit() else "0001"
         script = command.revision(config, message=message, autogenerate=autogenerate, rev_id=number)
+    assert isinstance(script, Script)  # one head, no branches: one new script, never a list
     return script.path
 
 

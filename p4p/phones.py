@@ -49,9 +49,10 @@ def to_e164(text: str | None, region: str | None = None) -> str | None:
     """
     if text is None or not text.strip():
         return None
-    if phone_problem(text, region) is not None:
+    number = _parse(text.strip(), region)
+    if number is None or phone_problem(text, region) is not None:
         raise ValueError("not a valid phone number")
-    return phonenumbers.format_number(_parse(text.strip(), region), PhoneNumberFormat.E164)
+    return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
 def e164_or_none(text: str | None, region: str | None = None) -> str | None:

@@ -121,7 +121,7 @@ def save_sheet(
         current[pid]
         for pid, mark in marks.items()
         if pid in current
-        and (current[pid][1].version if current[pid][1] else 0) != mark.seen_version
+        and (attendance.version if (attendance := current[pid][1]) else 0) != mark.seen_version
     ]
     if stale:
         raise SheetConflict(stale)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from p4p.modules.audit.models import AuditEvent
@@ -31,7 +31,7 @@ class AuditFilters:
     until: date | None = None
 
 
-def _about(entity: str, ids) -> object:
+def _about(entity: str, ids) -> ColumnElement[bool]:
     return and_(AuditEvent.entity == entity, AuditEvent.entity_id.in_(ids))
 
 

@@ -39,7 +39,7 @@ def email_digest(email: str | None) -> str:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=_SALT)
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_SALT)
 
 
 def remember(response, user: User) -> None:

@@ -93,13 +93,13 @@ def request_reset(db: Session, email: str, now: datetime) -> Reminder | None:
     user = find_user_by_email(db, email)
     if user is None or not user.active:
         return None
-    recent = db.scalar(
+    recent = db.execute(
         select(func.count(AuthToken.id)).where(
             AuthToken.user_id == user.id,
             AuthToken.purpose == TokenPurpose.RESET,
             AuthToken.created_at > now - timedelta(hours=1),
         )
-    )
+    ).scalar_one()
     if recent >= RESET_LINKS_PER_HOUR:
         return None
     return queue_link(db, user, TokenPurpose.RESET, now)
@@ -149,4 +149,5 @@ def render(reminder: Reminder) -> Message:
         else:
             subject = _("Reset your password for %(study)s", study=study)
         text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
+    assert user.email is not None  # invites go to accounts with one; a reset, to the one asked
     return Message(to=user.email, subject=subject, text=text)

@@ -90,7 +90,9 @@ def is_common_password(password: str) -> bool:
     """One of the leaked or own words, as it is or lightly decorated (digits, a year, symbols
     around it; l33t letters like p@ssw0rd)."""
     lowered = password.lower()
-    core = _DECORATION.match(lowered).group(1)
+    decorated = _DECORATION.match(lowered)
+    assert decorated is not None  # every part of the pattern may be empty: any text matches
+    core = decorated.group(1)
     candidates = {lowered, lowered.translate(_UNLEET)}
     if len(lowered) - len(core) <= DECORATION_MAX:
         candidates |= {core, core.translate(_UNLEET)}

@@ -3,9 +3,10 @@
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from p4p.modules.audit.service import record
@@ -180,7 +181,8 @@ def set_password_with_token(
         )
         .values(used_at=now)
     )
-    if taken.rowcount != 1:
+    # Session.execute() is typed to return a Result; an UPDATE's is a CursorResult.
+    if cast(CursorResult, taken).rowcount != 1:
         return None
     # The password is set now: every other link this account still has stops working.
     db.execute(

@@ -10,6 +10,7 @@ import io
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -58,8 +59,9 @@ def _file_problem(message) -> RosterRefused:
     return RosterRefused([RowProblem(None, None, message)])
 
 
-def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
-    """(line number, cells by column) for each non-blank row; RosterRefused for the file."""
+def read_rows(data: bytes) -> list[tuple[int, dict[str, str] | None]]:
+    """(line number, cells by column) for each non-blank row, None for a row of the wrong
+    length; RosterRefused for the file."""
     if len(data) > MAX_BYTES:
         raise _file_problem(_l("The file is larger than 1 MB. Split it into smaller files."))
     try:
@@ -88,7 +90,7 @@ def read_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         raise RosterRefused(
             [RowProblem(line, None, _l("This line is not valid CSV (check the quotes)."))]
         ) from error
-    if not rows:
+    if header is None or not rows:  # no header means no rows either
         raise _file_problem(_l("The file has no participants under its header line."))
     return [(line, _cells_by_column(header, cells)) for line, cells in rows]
 
@@ -226,7 +228,12 @@ def import_roster(
     try:
         participants = [
             add_participant(
-                db, row.enrolment, row.cohort, actor_id=actor_id, now=now, source="roster"
+                db,
+                row.enrolment,
+                cast(Cohort, row.cohort),  # check_roster() refused every row without one
+                actor_id=actor_id,
+                now=now,
+                source="roster",
             )
             for row in rows
         ]

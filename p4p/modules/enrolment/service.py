@@ -179,6 +179,7 @@ def enrol_participant(
     if enrolment.email and "email" not in problems and email_in_use(db, enrolment.email):
         problems["email"] = _l("Another account has this email.")
     raise_if_any(problems)
+    assert cohort is not None  # details_problems() refuses an enrolment without one
     try:
         participant = add_participant(
             db, enrolment, cohort, actor_id=actor_id, now=now, source="form"
@@ -207,11 +208,12 @@ def change_assignment(
         problems["arm"] = _l("Choose the program the participant was randomised to.")
     elif message := cohort_problem(arm, cohort, program):
         problems["cohort_id"] = message
-    elif arm == participant.arm and cohort.id == participant.cohort_id:
+    elif arm == participant.arm and cohort is not None and cohort.id == participant.cohort_id:
         problems["cohort_id"] = _l("This is already the participant's program and cohort.")
     if not reason.strip():
         problems["reason"] = _l("Write why this changes.")
     raise_if_any(problems)
+    assert cohort is not None  # cohort_problem() refuses a missing cohort
     old = {"arm": participant.arm, "cohort_id": participant.cohort_id}
     old["cohort"] = participant.cohort.name
     participant.arm, participant.cohort = arm, cohort

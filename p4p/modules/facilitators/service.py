@@ -107,10 +107,11 @@ def update_facilitator_details(
     """Correct a facilitator's name or phone; False (nothing written) when nothing changes.
     The email is their login and invite address, so it is not changed here."""
     phone = to_e164(phone)  # checked by the form; stored E.164, so a retyped number is no change
-    old, new = {"name": user.name, "phone": user.phone}, {"name": name.strip(), "phone": phone}
+    name = name.strip()
+    old, new = {"name": user.name, "phone": user.phone}, {"name": name, "phone": phone}
     if old == new:
         return False
-    user.name, user.phone = new["name"], phone
+    user.name, user.phone = name, phone
     record(
         db,
         at=now,

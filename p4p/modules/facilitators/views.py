@@ -9,13 +9,13 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.modules.auth.accounts import (
-    clean_email,
     invite_progress,
     invite_refusal,
     send_invite,
     set_account_active,
 )
 from p4p.modules.auth.models import Role
+from p4p.modules.auth.service import normalise_email
 from p4p.modules.facilitators import service
 from p4p.modules.facilitators.forms import DetailsForm, FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
@@ -47,7 +47,7 @@ def new_facilitator():
             user = service.create_facilitator(
                 db,
                 name=form.name.data.strip(),
-                email=clean_email(form.email.data),
+                email=normalise_email(form.email.data),  # required by the form
                 phone=(form.phone.data or "").strip() or None,
                 site_ids=form.site_ids.data or [],
                 actor_id=current_user.id,

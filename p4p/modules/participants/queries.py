@@ -1,6 +1,7 @@
 """What the participant's own pages show: this week's numbers and the progress page."""
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -67,7 +68,7 @@ _HOME_ROWS = (
 )
 
 
-def home_rows(db: Session, user_id: int) -> list[Row]:
+def home_rows(db: Session, user_id: int) -> Sequence[Row]:
     """The rows of the participant's home page; none if the account has no participant."""
     return db.connection().execute(_HOME_ROWS, {"user_id": user_id}).all()
 

@@ -48,7 +48,7 @@ def this_week():
     if home is None:
         abort(404)  # a participant account without a participant record
     current, week_practice = home.current, None
-    if current is not None:
+    if current is not None and current.opens_on is not None and current.ends_on is not None:
         week_practice = queries.practice_between(
             db, home.participant_id, current.opens_on, min(current.ends_on, home.today)
         )
@@ -125,10 +125,10 @@ def guide_audio(number: int, practice: str):
     context = _context()
     _open_state_or_404(context, number)
     week = get_program().arm(context.participant.arm).week(number, _language())
-    guide = next((g for g in week.guides if g.practice == practice and g.audio), None)
-    if guide is None:
+    audio = next((g.audio for g in week.guides if g.practice == practice and g.audio), None)
+    if audio is None:
         abort(404)
-    path = audio_path(content_dir_of(current_app), guide.audio)
+    path = audio_path(content_dir_of(current_app), audio)
     if not path.is_file():
         abort(404)  # removed after start-up; `curriculum check` reports it
     return send_file(path, mimetype=AUDIO_TYPES[path.suffix.lower()], conditional=True, max_age=0)

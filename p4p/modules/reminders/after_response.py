@@ -20,7 +20,9 @@ log = logging.getLogger("p4p.reminders")
 def run_after_response(job, *args) -> None:
     """Call job(*args) in an app context of its own once the current response is delivered.
     The job owns its transaction, as a scheduler tick does."""
-    app = current_app._get_current_object()
+    # The app itself, for the job's thread; Flask types current_app as the Flask object it
+    # stands for, not as the proxy it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def run() -> None:
         with app.app_context():

@@ -67,8 +67,9 @@ def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
         )
         if practiced:
             return "practice logged since planning"
-    if reminder.kind == ReminderKind.SURVEY and db.get(
-        SurveyCompletion, (participant.id, reminder.payload["months"])
+    if (
+        reminder.kind == ReminderKind.SURVEY
+        and db.get(SurveyCompletion, (participant.id, reminder.payload["months"])) is not None
     ):
         return "survey done"
     return None

@@ -1,3 +1,5 @@
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, SelectField, SelectMultipleField, TimeField
 from wtforms.fields.choices import SelectChoice
@@ -7,7 +9,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from p4p.forms import Form
 from p4p.modules.reminders.models import ReminderKind
 
-KIND_LABELS = {
+KIND_LABELS: dict[str, Any] = {  # by ReminderKind (a str); lazy gettext strings
     ReminderKind.MEETING_EVE: _l("The evening before each group meeting"),
     ReminderKind.MEETING_SOON: _l("A few hours before each group meeting"),
     ReminderKind.WEEK_OPEN: _l("When a new week opens"),

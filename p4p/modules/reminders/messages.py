@@ -93,11 +93,12 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         if cohort.arm in program.arms and meeting.week in program.arm(cohort.arm).weeks:
             context["week_title"] = program.arm(cohort.arm).week(meeting.week, user.language).title
     if reminder.kind == ReminderKind.SURVEY:
-        participant = db.get(Participant, reminder.payload["participant_id"])
+        participant = db.get_one(Participant, reminder.payload["participant_id"])
         context["survey_url"] = current_app.config["SURVEY_URL"].format(
             study_id=participant.study_id, months=reminder.payload["months"]
         )
     if reminder.kind == ReminderKind.DIGEST:
+        assert meeting is not None  # a digest names its meeting; why_not() found it still there
         context["follow_ups"] = _digest_follow_ups(db, user, meeting, now)
     return context
 
@@ -119,9 +120,12 @@ def render(db: Session, reminder: Reminder, program, now: datetime) -> Message:
     user = reminder.user
     with force_locale(user.language or "en"):
         context = context_for(db, reminder, program, now)
+        # why_not() cancels a reminder to someone without that contact before it renders.
         if reminder.channel == "sms":
+            assert user.phone is not None
             text = render_template(f"sms/{reminder.kind}.txt", **context).strip()
             return Message(to=user.phone, subject="", text=text)
+        assert user.email is not None
         subject = subject_for(reminder.kind, context)
         text = render_template(f"email/reminder_{reminder.kind}.txt", **context)
         html = render_template(f"email/reminder_{reminder.kind}.html", subject=subject, **context)

@@ -149,6 +149,7 @@ def planning_data(
             )
             .group_by(AuditEvent.entity_id)
         )
+        if meeting_id is not None  # always: the query asks for these ids
     }
     by_cohort: dict[int, list[Participant]] = {}
     for participant in participants:

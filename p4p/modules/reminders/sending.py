@@ -22,9 +22,10 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import cast
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from p4p.messaging import SendError
@@ -91,7 +92,8 @@ def _reclaim_and_expire(db: Session, now: datetime, config, result: SendResult) 
                 last_error=f"reclaimed after {owner} stopped mid-send",
             )
         )
-        if taken.rowcount == 1:
+        # Session.execute() is typed to return a Result; an UPDATE's is a CursorResult.
+        if cast(CursorResult, taken).rowcount == 1:
             log.warning("reclaiming reminder %s claimed by %s at %s", key, owner, claimed_at)
             result.reclaimed += 1
     expired = db.execute(
@@ -99,14 +101,14 @@ def _reclaim_and_expire(db: Session, now: datetime, config, result: SendResult) 
         .where(Reminder.status == ReminderStatus.PLANNED, Reminder.expires_at <= now)
         .values(status=ReminderStatus.EXPIRED, updated_at=now)
     )
-    result.expired += expired.rowcount or 0
+    result.expired += cast(CursorResult, expired).rowcount or 0
     for reminder_id, reason in timeliness.supersede_overdue_rounds(db, now):
         superseded = db.execute(
             update(Reminder)
             .where(Reminder.id == reminder_id, Reminder.status == ReminderStatus.PLANNED)
             .values(status=ReminderStatus.EXPIRED, last_error=reason, updated_at=now)
         )
-        result.expired += superseded.rowcount
+        result.expired += cast(CursorResult, superseded).rowcount
 
 
 def claim_due(
@@ -144,7 +146,7 @@ def _claim(db: Session, reminder_ids, now: datetime, owner: str, leased_at: date
                 updated_at=now,
             )
         )
-        if taken.rowcount == 1:
+        if cast(CursorResult, taken).rowcount == 1:
             claimed.append(reminder_id)
     return claimed
 
@@ -160,7 +162,7 @@ def _if_still_ours(db: Session, reminder_id: int, owner: str, **values) -> bool:
         )
         .values(**values)
     )
-    return written.rowcount == 1
+    return cast(CursorResult, written).rowcount == 1
 
 
 def deliver(
@@ -176,7 +178,7 @@ def deliver(
     """Send one claimed reminder and record the outcome, if the claim is still ours."""
     from p4p.modules.reminders.messages import render
 
-    reminder = db.get(Reminder, reminder_id, populate_existing=True)
+    reminder = db.get_one(Reminder, reminder_id, populate_existing=True)
     now = clock()  # wording and purpose are judged at this very moment
 
     def finish(line: str, **values) -> bool:

@@ -84,7 +84,9 @@ def scheduler_command(interval, run_for):
     """Run the one scheduler process: plan and send on an interval."""
     from apscheduler.schedulers.blocking import BlockingScheduler
 
-    app = current_app._get_current_object()
+    # The app itself, for the scheduler's thread; Flask types current_app as the Flask object it
+    # stands for, not as the proxy it is.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     seconds = interval or int(app.config["SCHEDULER_INTERVAL_SECONDS"])
 
     def tick():

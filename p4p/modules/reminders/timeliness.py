@@ -73,8 +73,9 @@ def superseded_by(db: Session, reminder: Reminder, now: datetime) -> str | None:
         )
     ).all()
     for key, sent_at, claimed_at in siblings:
-        if rules.survey_round(key) and (sent_at or claimed_at) > now - SERIES_GAP:
-            return f"superseded: {key} went at {(sent_at or claimed_at).isoformat()}"
+        went_at = sent_at or claimed_at
+        if rules.survey_round(key) and went_at is not None and went_at > now - SERIES_GAP:
+            return f"superseded: {key} went at {went_at.isoformat()}"
     return None
 
 
@@ -88,7 +89,7 @@ def supersede_overdue_rounds(db: Session, now: datetime) -> list[tuple[int, str]
         )
     ).all()
     latest: dict[str, tuple[int, int, str]] = {}
-    older: list[tuple[int, str]] = []
+    older: list[tuple[int, str]] = []  # (id, series) of each round a later one replaces
     for reminder_id, key in due:
         found = rules.survey_round(key)
         if found is None:
@@ -97,12 +98,9 @@ def supersede_overdue_rounds(db: Session, now: datetime) -> list[tuple[int, str]
         kept = latest.get(series)
         if kept is None or number > kept[0]:
             if kept is not None:
-                older.append((kept[1], kept[2]))
+                older.append((kept[1], series))
             latest[series] = (number, reminder_id, key)
         else:
-            older.append((reminder_id, key))
+            older.append((reminder_id, series))
     by_series = {series: key for series, (_n, _id, key) in latest.items()}
-    return [
-        (reminder_id, f"superseded by {by_series[rules.survey_round(key)[0]]}")
-        for reminder_id, key in older
-    ]
+    return [(reminder_id, f"superseded by {by_series[series]}") for reminder_id, series in older]

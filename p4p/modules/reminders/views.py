@@ -94,7 +94,7 @@ def stop(token):
     """The link in every reminder email; it works without logging in, and only for its own user."""
     found = read_stop_token(token)
     user = db.get(User, found[0]) if found else None
-    if user is None:
+    if found is None or user is None:
         abort(404)
     with force_locale(user.language):  # the person's language, whatever the browser says
         return _stop_page(user, found[1])

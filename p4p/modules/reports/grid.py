@@ -156,7 +156,10 @@ def cohort_grid(db: Session, cohort: Cohort, program: Program, now: datetime) ->
     for participant_id, row in rows.items():
         row.weeks_done, last_done = done.get(participant_id, (0, None))
         row.practice_minutes, last_practiced = practice.get(participant_id, (0, None))
-        last_made_up = max((c.made_up_on for c in row.cells.values() if c.made_up), default=None)
+        last_made_up = max(
+            (c.made_up_on for c in row.cells.values() if c.made_up and c.made_up_on is not None),
+            default=None,
+        )
         row.last_activity = last_activity(
             timezone, last_attended.get(participant_id), last_made_up, last_practiced, last_done
         )

@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, case, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from p4p.local_time import local_datetime, to_utc
@@ -118,11 +118,11 @@ def meeting_in_range(scope: Scope, meeting=Meeting):
     return or_(false(), *clauses)
 
 
-def cohort_conditions(scope: Scope) -> list:
+def cohort_conditions(scope: Scope) -> list[ColumnElement[bool]]:
     """Conditions on Cohort: the user's sites, the chosen site, program and cohort, and a
     meeting in the date range."""
     filters = scope.filters
-    conditions = []
+    conditions: list[ColumnElement[bool]] = []
     if scope.site_ids is not None:
         conditions.append(Cohort.site_id.in_(scope.site_ids))
     if filters.site_id is not None:

@@ -9,7 +9,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, func, select
+from sqlalchemy import Row, String, and_, cast, func, select
 from sqlalchemy.orm import Session
 
 from p4p.local_time import local_datetime, local_today
@@ -229,7 +229,7 @@ def _weeks_done(db: Session, scope: Scope, arms: dict) -> None:
 
 def _cohort_lines(meetings, heads: dict, scope: Scope) -> list[CohortLine]:
     """Each cohort with its first meeting's local date and head counts, by that date."""
-    first: dict[int, object] = {}
+    first: dict[int, Row] = {}
     for m in meetings:
         if m.cohort_id not in first or m.starts_at < first[m.cohort_id].starts_at:
             first[m.cohort_id] = m

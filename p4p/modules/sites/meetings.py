@@ -91,7 +91,8 @@ def set_meeting_mode(
     if not reason.strip():
         problems["reason"] = _l("Write why the meeting changes.")
     raise_if_any(problems)
-    old, new = {"mode": meeting.mode}, {"mode": mode}
+    old: dict[str, str | None] = {"mode": meeting.mode}
+    new: dict[str, str | None] = {"mode": mode}
     if link != cohort.video_link:
         old["video_link"], new["video_link"] = cohort.video_link, link
         cohort.video_link = link

@@ -1,6 +1,8 @@
 """Sites, cohorts and their meeting schedule; local times come from the site's timezone."""
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -75,8 +77,9 @@ def update_site(
     yet held keeps its local date and time and gets a new UTC instant.
     """
     raise_if_any(site_problems(db, name, timezone, site.id))
+    name = name.strip()
     old = {"name": site.name, "timezone": site.timezone, "address": site.address}
-    new = {"name": name.strip(), "timezone": timezone, "address": address}
+    new: dict[str, str | int | None] = {"name": name, "timezone": timezone, "address": address}
     if old == new:
         return
     if timezone != site.timezone:
@@ -93,7 +96,7 @@ def update_site(
             local = local_datetime(meeting.starts_at, site.timezone)
             meeting.starts_at = to_utc(local.date(), local.time(), timezone)
         new["meetings_retimed"] = len(upcoming)
-    site.name, site.timezone, site.address = new["name"], timezone, address
+    site.name, site.timezone, site.address = name, timezone, address
     record(
         db,
         at=now,
@@ -183,11 +186,12 @@ def update_cohort(
             **video_link_problems(cohort, video_link, now),
         }
     )
+    name = name.strip()
     old = {"name": cohort.name, "location": cohort.location, "video_link": cohort.video_link}
-    new = {"name": name.strip(), "location": location, "video_link": video_link}
+    new = {"name": name, "location": location, "video_link": video_link}
     if old == new:
         return
-    cohort.name, cohort.location, cohort.video_link = new["name"], location, video_link
+    cohort.name, cohort.location, cohort.video_link = name, location, video_link
     record(
         db,
         at=now,
@@ -230,7 +234,21 @@ def cohorts_for(db: Session, user: User) -> list[Cohort]:
     return list(db.scalars(query))
 
 
-def next_meeting(meetings: list[Meeting], now: datetime) -> Meeting | None:
+class _Scheduled(Protocol):
+    """A Meeting, or a row of its columns (the home page's)."""
+
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def duration_minutes(self) -> int: ...
+    @property
+    def status(self) -> str: ...
+
+
+_ScheduledT = TypeVar("_ScheduledT", bound=_Scheduled)
+
+
+def next_meeting(meetings: Sequence[_ScheduledT], now: datetime) -> _ScheduledT | None:
     """The first meeting not yet over and not cancelled."""
     upcoming = [
         m
