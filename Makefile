@@ -64,6 +64,7 @@ test-fast: $(VENV)/.installed-test catalogs
 
 lint: install-test
 	$(BIN)/ruff check p4p tests migrations bench
+	$(BIN)/ruff format --check p4p tests migrations bench
 	$(BIN)/mypy
 
 # Builds the wheel, installs it into a fresh venv outside the checkout, migrates, serves it under
