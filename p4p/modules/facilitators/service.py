@@ -1,6 +1,6 @@
 """Facilitator accounts: who they are, which sites they serve, whether they may log in.
 
-A facilitator sees only the sites listed here (see sites.service.visible_site_ids), so every
+A facilitator sees only the sites listed here (see access.visible_site_ids), so every
 change to the list is audited with the sites before and after.
 """
 

@@ -5,9 +5,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, to_utc
 from p4p.modules.audit.service import record
-from p4p.modules.auth.models import Role, User
+from p4p.modules.auth.models import User
 from p4p.modules.curriculum.models import Program
 from p4p.modules.sites.checks import cohort_name_problems, site_problems, video_link_problems
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingStatus, Site
@@ -204,17 +205,6 @@ def assign_facilitator(db: Session, user: User, site: Site) -> None:
     exists = db.get(FacilitatorSite, (user.id, site.id))
     if exists is None:
         db.add(FacilitatorSite(user_id=user.id, site_id=site.id))
-
-
-def visible_site_ids(db: Session, user: User) -> list[int] | None:
-    """The sites a staff member may see: None means all (coordinators and admins)."""
-    if user.role in (Role.COORDINATOR, Role.ADMIN):
-        return None
-    if user.role == Role.FACILITATOR:
-        return list(
-            db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id))
-        )
-    return []
 
 
 def cohorts_for(db: Session, user: User) -> list[Cohort]:
