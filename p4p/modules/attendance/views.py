@@ -12,14 +12,8 @@ from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance import queries, service
-from p4p.modules.attendance.forms import (
-    MODE_LABELS,
-    STATUS_LABELS,
-    STATUS_SYMBOLS,
-    DeliveryForm,
-    MakeupForm,
-    read_sheet,
-)
+from p4p.modules.attendance.forms import DeliveryForm, MakeupForm, read_sheet
+from p4p.modules.attendance.labels import MODE_LABELS, STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program

@@ -20,7 +20,7 @@ from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
 from p4p.forms import ConfirmForm
-from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
+from p4p.modules.attendance.labels import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reports import charts, exports, grid, redcap
