@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from p4p.modules.audit.service import record
+from p4p.modules.audit.service import record, record_change
 from p4p.modules.auth.accounts import email_in_use
 from p4p.modules.auth.models import Role, User
 from p4p.modules.auth.service import new_user
@@ -108,21 +108,19 @@ def update_facilitator_details(
     The email is their login and invite address, so it is not changed here."""
     phone = to_e164(phone)  # checked by the form; stored E.164, so a retyped number is no change
     old, new = {"name": user.name, "phone": user.phone}, {"name": name.strip(), "phone": phone}
-    if old == new:
-        return False
     user.name, user.phone = new["name"], phone
-    record(
+    changed = record_change(
         db,
         at=now,
         actor_id=actor_id,
         action="update",
         entity="user",
         entity_id=user.id,
-        old={key: value for key, value in old.items() if value != new[key]},
-        new={key: value for key, value in new.items() if value != old[key]},
+        old=old,
+        new=new,
     )
     db.flush()
-    return True
+    return changed
 
 
 def facilitator_or_404(db: Session, user_id: int) -> User:

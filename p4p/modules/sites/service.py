@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, to_utc
-from p4p.modules.audit.service import record
+from p4p.modules.audit.service import record, record_change
 from p4p.modules.auth.models import User
 from p4p.modules.curriculum.models import Program
 from p4p.modules.sites.checks import cohort_name_problems, site_problems, video_link_problems
@@ -186,18 +186,16 @@ def update_cohort(
     )
     old = {"name": cohort.name, "location": cohort.location, "video_link": cohort.video_link}
     new = {"name": name.strip(), "location": location, "video_link": video_link}
-    if old == new:
-        return
     cohort.name, cohort.location, cohort.video_link = new["name"], location, video_link
-    record(
+    record_change(
         db,
         at=now,
         actor_id=actor_id,
         action="update",
         entity="cohort",
         entity_id=cohort.id,
-        old={k: v for k, v in old.items() if v != new[k]},
-        new={k: v for k, v in new.items() if v != old[k]},
+        old=old,
+        new=new,
     )
 
 
