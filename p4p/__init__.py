@@ -78,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     from p4p.clock import system_clock
     from p4p.extensions import babel, csrf, limiter, login_manager
     from p4p.i18n import select_locale, select_timezone
+    from p4p.modules.auth import sessions as auth_sessions
     from p4p.modules.curriculum import service as curriculum
 
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
@@ -90,6 +91,7 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     security.init_app(app)
+    auth_sessions.init_app(app)  # before access: an expired session is logged out first
     access.init_app(app)
 
 

@@ -2,15 +2,20 @@
 
 `@allow("participant")` or `@public` sits on each view; a before_request hook
 refuses any endpoint without a declaration, so a forgotten decorator fails
-closed. Object scope (own site, own data) is checked in each module's queries.
+closed. Object scope (own site, own data) is checked in each module's queries, from the
+sites a staff member may see (`visible_site_ids`).
 """
 
 from collections.abc import Callable
 
 from flask import abort, current_app, request
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from p4p.extensions import login_manager
+from p4p.modules.auth.models import Role, User
+from p4p.modules.sites.models import FacilitatorSite
 
 PUBLIC = frozenset({"*"})
 ROLES_ATTR = "_p4p_roles"
@@ -50,6 +55,17 @@ def enforce_access():
     if current_user.role not in roles:
         abort(403)
     return None
+
+
+def visible_site_ids(db: Session, user: User) -> list[int] | None:
+    """The sites a staff member may see: None means all (coordinators and admins)."""
+    if user.role in (Role.COORDINATOR, Role.ADMIN):
+        return None
+    if user.role == Role.FACILITATOR:
+        return list(
+            db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id))
+        )
+    return []
 
 
 def init_app(app) -> None:

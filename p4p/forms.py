@@ -10,7 +10,7 @@ from flask_wtf.file import FileField
 from werkzeug.datastructures import CombinedMultiDict, MultiDict
 from wtforms import IntegerField as WTFormsIntegerField
 from wtforms import PasswordField, StringField, TextAreaField
-from wtforms.validators import Length, NumberRange, StopValidation
+from wtforms.validators import Length, NumberRange, StopValidation, ValidationError
 
 # WTForms' built-in messages ("Not a valid integer value.", "This field is required.", ...) in
 # p4p's own words and catalog, so a field without a message of its own still speaks plainly, in
@@ -195,3 +195,9 @@ def ascii_whole_number(value) -> int | None:
 def strip_text(value):
     """A WTForms filter: outer spaces off, so a name of only spaces counts as empty."""
     return value.strip() if isinstance(value, str) else value
+
+
+def plausible_date(_form, field) -> None:
+    """Dates in this century only: a typo like 0202 or 20266 would make a schedule overflow."""
+    if field.data and not 2000 <= field.data.year <= 2099:
+        raise ValidationError(_l("Enter a date between 2000 and 2099."))

@@ -1,19 +1,14 @@
-"""Sessions that end (logout, idle, absolute), the user loader, security headers, error pages."""
+"""Request bodies refused early, security headers, error pages (sessions: auth/sessions.py)."""
 
 import logging
-from datetime import timedelta
 
 from flask import Request, abort, current_app, g, render_template, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, logout_user
-from sqlalchemy import bindparam, select
+from flask_login import current_user
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from p4p.clock import now
-from p4p.db import session as db
 from p4p.extensions import login_manager
 from p4p.logs import email_reference
-from p4p.modules.auth.models import User
 
 log = logging.getLogger("p4p.security")
 CONTENT_SECURITY_POLICY = "; ".join(
@@ -30,40 +25,6 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "form-action 'self'",
     ]
 )
-
-
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))  # built once: every request
-
-
-@login_manager.user_loader
-def load_user(session_id: str) -> User | None:
-    """The cookie holds "<id>:<nonce>"; a changed nonce (logout, deactivation) ends the session."""
-    user_id, _sep, nonce = session_id.partition(":")
-    if not user_id.isdigit() or not nonce:
-        return None
-    user = db.scalar(_USER_BY_ID, {"user_id": int(user_id)})
-    if user is None or not user.active or user.session_nonce != nonce:
-        return None
-    return user
-
-
-def _expire_old_sessions():
-    if "_user_id" not in session:
-        return
-    config = current_app.config
-    current = now().timestamp()
-    login_at = session.get("login_at", 0)
-    seen_at = session.get("seen_at", login_at)
-    too_old = current - login_at > timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]).total_seconds()
-    idle = current - seen_at > timedelta(minutes=config["SESSION_IDLE_MINUTES"]).total_seconds()
-    if too_old or idle:
-        logout_user()
-        session.clear()
-        return
-    # Refreshed at most once a minute: rewriting (and re-signing) the cookie on every request
-    # costs time on every page, and a minute is nothing against an hour's idle timeout.
-    if current - seen_at >= 60:
-        session["seen_at"] = current
 
 
 class BoundedRequest(Request):
@@ -160,14 +121,9 @@ def _recover_database_session():
 
 
 def init_app(app) -> None:
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = _l("Please log in to see that page.")
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
     app.request_class = BoundedRequest
     app.before_request(_refuse_other_bodies)
     app.before_request(_refuse_nul_bytes)
-    app.before_request(_expire_old_sessions)
     app.after_request(_security_headers)
     # No handler for every Exception: Flask logs an unhandled one and, under TESTING or the
     # debugger, lets it through; otherwise it becomes the InternalServerError handled here.

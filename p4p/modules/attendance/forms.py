@@ -12,17 +12,6 @@ from p4p.modules.attendance.service import MODES, STATUSES, Mark
 
 NOTE_MAX = 200
 
-STATUS_LABELS = {
-    "present": _l("Present"),
-    "late": _l("Late"),
-    "left_early": _l("Left early"),
-    "excused": _l("Excused"),
-    "absent": _l("Absent"),
-}
-# A symbol beside each word, so colour is never the only signal.
-STATUS_SYMBOLS = {"present": "✓", "late": "◔", "left_early": "◑", "excused": "○", "absent": "✗"}
-MODE_LABELS = {"in_person": _l("In person"), "video": _l("Video")}
-
 
 def read_sheet(form_data, participant_ids: list[int], fill_present: bool):
     """The submitted lines as Marks, and field errors keyed by input name."""

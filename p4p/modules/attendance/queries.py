@@ -10,13 +10,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance.models import ATTENDED, Attendance
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import cohorts_for, next_meeting, visible_site_ids
+from p4p.modules.sites.service import cohorts_for, next_meeting
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2

@@ -16,6 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 # The delivery record lives in delivery.py; callers keep importing it from here.
+from p4p.access import visible_site_ids
 from p4p.modules.attendance.delivery import CancelNeedsConfirmation, record_delivery  # noqa: F401
 from p4p.modules.attendance.models import ATTENDED, Attendance, AttendanceStatus
 from p4p.modules.attendance.rules import closed_reason, not_yet_enrolled, require_open
@@ -23,7 +24,6 @@ from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.models import Cohort, Meeting, MeetingMode
-from p4p.modules.sites.service import visible_site_ids
 from p4p.problems import Problems
 
 STATUSES = tuple(AttendanceStatus)

@@ -12,18 +12,13 @@ from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance import queries, service
-from p4p.modules.attendance.forms import (
-    MODE_LABELS,
-    STATUS_LABELS,
-    STATUS_SYMBOLS,
-    DeliveryForm,
-    MakeupForm,
-    read_sheet,
-)
+from p4p.modules.attendance.forms import DeliveryForm, MakeupForm, read_sheet
+from p4p.modules.attendance.labels import MODE_LABELS, STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.problems import Problems, show_on_form
+from p4p.views import form_status
 
 bp = Blueprint("attendance", __name__, url_prefix="/staff")
 CLEAR_CHOICE = SelectChoice("scheduled", _l("Not recorded yet (clear this record)"))
@@ -147,7 +142,7 @@ def delivery(meeting_id: int):
         closed=closed_reason(meeting, now()),
         marks_to_remove=marks_to_remove,
     )
-    return page, 409 if marks_to_remove else (422 if form.is_submitted() else 200)
+    return page, 409 if marks_to_remove else form_status(form)
 
 
 @bp.route("/participants/<int:participant_id>")
@@ -186,7 +181,7 @@ def makeup(participant_id: int):
         meeting_dates={m.id: local_datetime(m.starts_at, timezone).date() for m in missed},
     )
     form.meeting_id.choices = [SelectChoice(m.id, _("Week %(n)d", n=m.week)) for m in missed]
-    status = 422 if form.is_submitted() else 200
+    status = form_status(form)
     if form.validate_on_submit():
         meeting = next(m for m in missed if m.id == form.meeting_id.data)
         try:

@@ -35,6 +35,37 @@ def record(
     return audit_event
 
 
+def record_change(
+    db_session: Session,
+    *,
+    at: datetime,
+    actor_id: int | None,
+    action: str,
+    entity: str,
+    entity_id,
+    old: dict,
+    new: dict,
+    reason: str | None = None,
+) -> bool:
+    """Record only the fields whose value changes, each with its old and new value; False, and
+    nothing recorded, when none does."""
+    changed = [name for name in new if old.get(name) != new[name]]
+    if not changed:
+        return False
+    record(
+        db_session,
+        at=at,
+        actor_id=actor_id,
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        old={name: old.get(name) for name in changed},
+        new={name: new[name] for name in changed},
+        reason=reason,
+    )
+    return True
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(db_session, _flush_context, _instances) -> None:
     # The trail is evidence: an update or delete of an event is a bug, so fail loudly.

@@ -26,13 +26,9 @@ from p4p.modules.enrolment.forms import (
 )
 from p4p.modules.sites.queries import all_cohorts, all_sites
 from p4p.pagination import requested_page
-from p4p.problems import Problems, show_on_form
+from p4p.views import form_page, problems_on
 
 bp = Blueprint("enrolment", __name__, url_prefix="/admin")
-
-
-def _status(form) -> int:
-    return 422 if form.is_submitted() else 200
 
 
 def _optional_int(value: str | None) -> int | None:
@@ -79,7 +75,7 @@ def new_participant():
             arm=form.arm.data,
             cohort_id=int(form.cohort_id.data),
         )
-        try:
+        with problems_on(form):
             participant = service.enrol_participant(
                 db,
                 enrolment,
@@ -88,12 +84,10 @@ def new_participant():
                 now=now(),
                 finished_ok=form.finished_ok.data,
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("%(id)s is enrolled.", id=participant.study_id), "success")
             return redirect(url_for("enrolment.participant", participant_id=participant.id))
-    return render_template("coordinator/participant_form.html", form=form), _status(form)
+    return form_page("coordinator/participant_form.html", form)
 
 
 def _participant_page(participant, *, assignment=None, withdraw=None, comeback=None, status=200):
@@ -133,7 +127,7 @@ def reassign(participant_id: int):
     program = get_program()
     form = AssignmentForm(prefix="assign", cohorts=all_cohorts(db), program=program)
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             service.change_assignment(
                 db,
                 participant,
@@ -144,9 +138,7 @@ def reassign(participant_id: int):
                 actor_id=current_user.id,
                 now=now(),
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The program and cohort are saved."), "success")
             return redirect(url_for("enrolment.participant", participant_id=participant.id))
     return _participant_page(participant, assignment=form, status=422)
@@ -175,11 +167,9 @@ def _change_enrolment(participant_id, form, page_form, change, done, category):
     participant's page with `form` in the place of its `page_form`."""
     participant = queries.participant_or_404(db, participant_id)
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             change(db, participant, reason=form.reason.data, actor_id=current_user.id, now=now())
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(done % {"id": participant.study_id}, category)
             return redirect(url_for("enrolment.participant", participant_id=participant.id))
     return _participant_page(participant, status=422, **{page_form: form})
@@ -230,13 +220,13 @@ def roster_import():
                 "success",
             )
             return redirect(url_for("enrolment.roster_invites"))
-    return render_template(
+    return form_page(
         "coordinator/roster.html",
-        form=form,
+        form,
         problems=problems,
         columns=roster.COLUMNS,
         max_rows=roster.MAX_ROWS,
-    ), _status(form)
+    )
 
 
 @bp.route("/roster/invites", methods=["GET", "POST"])
@@ -254,6 +244,6 @@ def roster_invites():
         flash(message, "success")
         return redirect(url_for("enrolment.roster_invites"))
     waiting = queries.invite_queue(db)
-    return render_template(
-        "coordinator/roster_invites.html", form=form, waiting=waiting, batch=service.INVITE_BATCH
-    ), _status(form)
+    return form_page(
+        "coordinator/roster_invites.html", form, waiting=waiting, batch=service.INVITE_BATCH
+    )

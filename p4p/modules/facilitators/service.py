@@ -1,6 +1,6 @@
 """Facilitator accounts: who they are, which sites they serve, whether they may log in.
 
-A facilitator sees only the sites listed here (see sites.service.visible_site_ids), so every
+A facilitator sees only the sites listed here (see access.visible_site_ids), so every
 change to the list is audited with the sites before and after.
 """
 
@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
-from p4p.modules.audit.service import record
+from p4p.modules.audit.service import record, record_change
 from p4p.modules.auth.accounts import email_in_use
 from p4p.modules.auth.models import Role, User
 from p4p.modules.auth.service import new_user
@@ -109,21 +109,19 @@ def update_facilitator_details(
     phone = to_e164(phone)  # checked by the form; stored E.164, so a retyped number is no change
     name = name.strip()
     old, new = {"name": user.name, "phone": user.phone}, {"name": name, "phone": phone}
-    if old == new:
-        return False
     user.name, user.phone = name, phone
-    record(
+    changed = record_change(
         db,
         at=now,
         actor_id=actor_id,
         action="update",
         entity="user",
         entity_id=user.id,
-        old={key: value for key, value in old.items() if value != new[key]},
-        new={key: value for key, value in new.items() if value != old[key]},
+        old=old,
+        new=new,
     )
     db.flush()
-    return True
+    return changed
 
 
 def facilitator_or_404(db: Session, user_id: int) -> User:

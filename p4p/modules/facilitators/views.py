@@ -20,7 +20,7 @@ from p4p.modules.facilitators import service
 from p4p.modules.facilitators.forms import DetailsForm, FacilitatorForm, SitesForm
 from p4p.modules.sites.queries import all_sites
 from p4p.phones import display_phone
-from p4p.problems import Problems, show_on_form
+from p4p.views import form_page, form_status, problems_on
 
 bp = Blueprint("facilitators", __name__, url_prefix="/admin/facilitators")
 
@@ -43,7 +43,7 @@ def facilitators():
 def new_facilitator():
     form = FacilitatorForm(sites=all_sites(db))
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             user = service.create_facilitator(
                 db,
                 name=form.name.data.strip(),
@@ -53,15 +53,12 @@ def new_facilitator():
                 actor_id=current_user.id,
                 now=now(),
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The account for %(name)s is saved.", name=user.name), "success")
             if form.send_invite.data:
                 _send_invite(user)
             return redirect(url_for("facilitators.facilitator", user_id=user.id))
-    status = 422 if form.is_submitted() else 200
-    return render_template("coordinator/facilitator_form.html", form=form), status
+    return form_page("coordinator/facilitator_form.html", form)
 
 
 @bp.route("/<int:user_id>", methods=["GET", "POST"])
@@ -78,7 +75,7 @@ def facilitator(user_id: int):
         )
         flash(_("The sites are saved.") if changed else _("Nothing changed."), "success")
         return redirect(url_for("facilitators.facilitator", user_id=user.id))
-    return _facilitator_page(user, sites=form, status=422 if form.is_submitted() else 200)
+    return _facilitator_page(user, sites=form, status=form_status(form))
 
 
 @bp.route("/<int:user_id>/details", methods=["POST"])

@@ -16,6 +16,7 @@ from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
 from p4p.modules.practice.forms import PracticeForm, SelfCheckForm
+from p4p.views import form_page
 
 bp = Blueprint("practice", __name__)
 
@@ -68,16 +69,14 @@ def log():
         service.add_practice(db, context.participant, _entry(form), now())
         flash(_("Your practice is saved. Nice work!"), "success")
         return redirect(url_for("practice.log"))
-    status = 422 if form.is_submitted() else 200
-    logs = service.practice_logs(db, context.participant.id)
-    return render_template(
+    return form_page(
         "practice/log.html",
+        form,
         context=context,
-        form=form,
-        logs=logs,
+        logs=service.practice_logs(db, context.participant.id),
         labels=_type_labels(context),
         delete_form=ConfirmForm(),
-    ), status
+    )
 
 
 @bp.route("/practice/<int:log_id>/edit", methods=["GET", "POST"])
@@ -92,8 +91,7 @@ def edit(log_id: int):
         service.update_practice(db, entry, _entry(form), now())
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("practice.log"))
-    status = 422 if form.is_submitted() else 200
-    return render_template("practice/edit.html", context=context, form=form, entry=entry), status
+    return form_page("practice/edit.html", form, context=context, entry=entry)
 
 
 @bp.route("/practice/<int:log_id>/delete", methods=["POST"])
@@ -123,7 +121,6 @@ def self_check():
         service.save_self_check(db, context.participant, context.current.number, form.data, now())
         flash(_("Your check-in is saved. See how it changes on My progress."), "success")
         return redirect(url_for("participants.progress"))
-    status = 422 if form.is_submitted() else 200
-    return render_template(
-        "practice/self_check.html", context=context, form=form, checks=checks, existing=existing
-    ), status
+    return form_page(
+        "practice/self_check.html", form, context=context, checks=checks, existing=existing
+    )

@@ -32,6 +32,7 @@ from p4p.modules.reminders.models import Reminder, ReminderKind, ReminderStatus
 from p4p.modules.reminders.queries import outbox_page
 from p4p.modules.reminders.service import retry_failed
 from p4p.modules.reminders.surveys import mark_survey_done
+from p4p.views import form_page
 
 bp = Blueprint("reminders", __name__)
 OUTBOX_PAGE = 200
@@ -75,9 +76,7 @@ def preferences_page():
         with force_locale(user.language):  # this request was begun in the old language
             flash(_("Your reminder choices are saved."), "success")
         return redirect(url_for("reminders.preferences_page"))
-    return render_template("reminders/preferences.html", form=form, user=user), (
-        422 if form.is_submitted() else 200
-    )
+    return form_page("reminders/preferences.html", form, user=user)
 
 
 def _kinds_switched_off() -> set[str]:

@@ -11,10 +11,9 @@ from wtforms import DateField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Optional, ValidationError
 
-from p4p.forms import Form
+from p4p.forms import Form, plausible_date
 from p4p.modules.reports.exports import FORMATS
 from p4p.modules.reports.queries import ReportFilters, Scope, visible_cohorts, visible_sites
-from p4p.modules.sites.forms import plausible_date
 
 FORMAT_LABELS = {
     "long": _l("Long: one row per participant and meeting"),

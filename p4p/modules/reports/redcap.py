@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
-from p4p.modules.attendance.forms import STATUS_LABELS
+from p4p.modules.attendance.labels import STATUS_LABELS
 from p4p.modules.attendance.models import Attendance, AttendanceStatus
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant

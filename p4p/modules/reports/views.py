@@ -15,18 +15,17 @@ from flask import (
 )
 from flask_login import current_user
 
-from p4p.access import allow
+from p4p.access import allow, visible_site_ids
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
 from p4p.forms import ConfirmForm
-from p4p.modules.attendance.forms import STATUS_LABELS, STATUS_SYMBOLS
+from p4p.modules.attendance.labels import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reports import charts, exports, grid, redcap
 from p4p.modules.reports.forms import ExportForm, filter_form
 from p4p.modules.reports.summary import summary_report
-from p4p.modules.sites.service import visible_site_ids
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 

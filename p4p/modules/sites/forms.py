@@ -21,7 +21,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from p4p.forms import Form, IntegerField, strip_text
+from p4p.forms import Form, IntegerField, plausible_date, strip_text
 from p4p.modules.sites.models import MeetingMode
 
 REASON_MAX = 500
@@ -32,12 +32,6 @@ def web_link(_form, field) -> None:
     value = (field.data or "").strip()
     if value and (not value.startswith(("https://", "http://")) or " " in value):
         raise ValidationError(_l("Enter a web link starting with https://."))
-
-
-def plausible_date(_form, field) -> None:
-    """Dates in this century only: a typo like 0202 or 20266 would make a schedule overflow."""
-    if field.data and not 2000 <= field.data.year <= 2099:
-        raise ValidationError(_l("Enter a date between 2000 and 2099."))
 
 
 def reason_field(label=None) -> TextAreaField:

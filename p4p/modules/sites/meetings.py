@@ -34,18 +34,7 @@ def move_meeting(
     }
     meeting.starts_at = starts_at
     new = {"starts_at": starts_at.isoformat(), "local": local_label(starts_at, timezone)}
-    record(
-        db,
-        at=now,
-        actor_id=actor_id,
-        action="move",
-        entity="meeting",
-        entity_id=meeting.id,
-        old=old,
-        new=new,
-        reason=reason.strip(),
-    )
-    db.flush()
+    _audit(db, meeting, "move", old, new, reason, actor_id, now)
 
 
 def _marks_problem(db: Session, meeting: Meeting, starts_at: datetime, now: datetime):
@@ -97,11 +86,25 @@ def set_meeting_mode(
         old["video_link"], new["video_link"] = cohort.video_link, link
         cohort.video_link = link
     meeting.mode = mode
+    _audit(db, meeting, "mode", old, new, reason, actor_id, now)
+
+
+def _audit(
+    db: Session,
+    meeting: Meeting,
+    action: str,
+    old: dict,
+    new: dict,
+    reason: str,
+    actor_id: int,
+    now: datetime,
+) -> None:
+    """A meeting's change is one event, with its old and new values and its reason."""
     record(
         db,
         at=now,
         actor_id=actor_id,
-        action="mode",
+        action=action,
         entity="meeting",
         entity_id=meeting.id,
         old=old,

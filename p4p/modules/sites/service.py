@@ -7,9 +7,10 @@ from typing import Protocol, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, to_utc
-from p4p.modules.audit.service import record
-from p4p.modules.auth.models import Role, User
+from p4p.modules.audit.service import record, record_change
+from p4p.modules.auth.models import User
 from p4p.modules.curriculum.models import Program
 from p4p.modules.sites.checks import cohort_name_problems, site_problems, video_link_problems
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingStatus, Site
@@ -189,18 +190,16 @@ def update_cohort(
     name = name.strip()
     old = {"name": cohort.name, "location": cohort.location, "video_link": cohort.video_link}
     new = {"name": name, "location": location, "video_link": video_link}
-    if old == new:
-        return
     cohort.name, cohort.location, cohort.video_link = name, location, video_link
-    record(
+    record_change(
         db,
         at=now,
         actor_id=actor_id,
         action="update",
         entity="cohort",
         entity_id=cohort.id,
-        old={k: v for k, v in old.items() if v != new[k]},
-        new={k: v for k, v in new.items() if v != old[k]},
+        old=old,
+        new=new,
     )
 
 
@@ -208,17 +207,6 @@ def assign_facilitator(db: Session, user: User, site: Site) -> None:
     exists = db.get(FacilitatorSite, (user.id, site.id))
     if exists is None:
         db.add(FacilitatorSite(user_id=user.id, site_id=site.id))
-
-
-def visible_site_ids(db: Session, user: User) -> list[int] | None:
-    """The sites a staff member may see: None means all (coordinators and admins)."""
-    if user.role in (Role.COORDINATOR, Role.ADMIN):
-        return None
-    if user.role == Role.FACILITATOR:
-        return list(
-            db.scalars(select(FacilitatorSite.site_id).where(FacilitatorSite.user_id == user.id))
-        )
-    return []
 
 
 def cohorts_for(db: Session, user: User) -> list[Cohort]:

@@ -23,7 +23,7 @@ from p4p.modules.sites.forms import (
     SiteForm,
 )
 from p4p.modules.sites.models import MeetingMode
-from p4p.problems import Problems, show_on_form
+from p4p.views import form_page, problems_on
 
 bp = Blueprint("sites", __name__, url_prefix="/admin")
 
@@ -32,10 +32,6 @@ bp = Blueprint("sites", __name__, url_prefix="/admin")
 def _day_names():
     # Monday is 0 in both Python and Babel, as in Cohort.weekday.
     return {"day_names": get_day_names("wide", locale=str(get_locale() or "en"))}
-
-
-def _status(form) -> int:
-    return 422 if form.is_submitted() else 200
 
 
 def _text(value: str | None) -> str | None:
@@ -50,9 +46,7 @@ def sites():
 
 
 def _site_page(form, site=None):
-    return render_template(
-        "coordinator/site_form.html", form=form, site=site, timezones=suggested_timezones()
-    ), _status(form)
+    return form_page("coordinator/site_form.html", form, site=site, timezones=suggested_timezones())
 
 
 @bp.route("/sites/new", methods=["GET", "POST"])
@@ -60,7 +54,7 @@ def _site_page(form, site=None):
 def new_site():
     form = SiteForm()
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             service.create_site(
                 db,
                 name=form.name.data,
@@ -69,9 +63,7 @@ def new_site():
                 now=now(),
                 actor_id=current_user.id,
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The site is saved."), "success")
             return redirect(url_for("sites.sites"))
     return _site_page(form)
@@ -83,7 +75,7 @@ def edit_site(site_id: int):
     site = queries.site_or_404(db, site_id)
     form = SiteForm(obj=site)
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             service.update_site(
                 db,
                 site,
@@ -93,9 +85,7 @@ def edit_site(site_id: int):
                 now=now(),
                 actor_id=current_user.id,
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The site is saved."), "success")
             return redirect(url_for("sites.sites"))
     return _site_page(form, site)
@@ -124,7 +114,7 @@ def new_cohort():
         duration_minutes=program.session_minutes,
     )
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             cohort = service.create_cohort(
                 db,
                 program=program,
@@ -140,12 +130,10 @@ def new_cohort():
                 now=now(),
                 actor_id=current_user.id,
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The cohort and its meetings are saved."), "success")
             return redirect(url_for("sites.cohort", cohort_id=cohort.id))
-    return render_template("coordinator/cohort_form.html", form=form), _status(form)
+    return form_page("coordinator/cohort_form.html", form)
 
 
 @bp.route("/cohorts/<int:cohort_id>")
@@ -161,7 +149,7 @@ def edit_cohort(cohort_id: int):
     cohort = queries.cohort_or_404(db, cohort_id)
     form = CohortDetailsForm(obj=cohort)
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             service.update_cohort(
                 db,
                 cohort,
@@ -171,13 +159,10 @@ def edit_cohort(cohort_id: int):
                 now=now(),
                 actor_id=current_user.id,
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("The cohort is saved."), "success")
             return redirect(url_for("sites.cohort", cohort_id=cohort.id))
-    page = render_template("coordinator/cohort_edit.html", form=form, cohort=cohort)
-    return page, _status(form)
+    return form_page("coordinator/cohort_edit.html", form, cohort=cohort)
 
 
 def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
@@ -201,11 +186,9 @@ def move_meeting(meeting_id: int):
     form = MoveMeetingForm(prefix="move")
     if form.validate_on_submit():
         starts_at = to_utc(form.date.data, form.time.data, meeting.cohort.site.timezone)
-        try:
+        with problems_on(form):
             meetings.move_meeting(db, meeting, starts_at, form.reason.data, current_user.id, now())
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("Week %(n)d is moved.", n=meeting.week), "success")
             return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
     if not form.is_submitted():
@@ -219,7 +202,7 @@ def meeting_mode(meeting_id: int):
     meeting = queries.meeting_or_404(db, meeting_id)
     form = MeetingModeForm(prefix="mode")
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             meetings.set_meeting_mode(
                 db,
                 meeting,
@@ -229,9 +212,7 @@ def meeting_mode(meeting_id: int):
                 now(),
                 video_link=_text(form.video_link.data),
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(_("Week %(n)d's meeting mode is changed.", n=meeting.week), "success")
             return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
     return _meeting_page(meeting, mode_form=form, status=422)
