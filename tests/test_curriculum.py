@@ -69,6 +69,16 @@ def test_the_arms_are_matched_in_length_within_twenty_percent(program):
         assert min(totals) > 9 * 400  # real weeks, not stubs
 
 
+def test_the_arms_ask_for_the_same_practice_time_every_week(program):
+    # Matched time and attention: a week's home-practice goal is the same in both arms.
+    for language in ("en", "es"):
+        goals = {
+            name: {n: (w.target_minutes, w.target_days) for n, w in arm.content[language].items()}
+            for name, arm in program.arms.items()
+        }
+        assert goals["partners4pain"] == goals["keys_to_wellbeing"], (language, goals)
+
+
 def test_keys_to_wellbeing_carries_none_of_the_mind_body_skills(program):
     for language in ("en", "es"):
         for week in program.arm("keys_to_wellbeing").content[language].values():

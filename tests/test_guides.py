@@ -120,7 +120,7 @@ def test_curriculum_check_fails_a_guide_far_from_its_target_with_the_numbers(run
     assert result.exit_code == 1
     assert re.search(
         r"week02\.md: guides\[1\] \(body-scan\) takes 1\.0 min \(0\.0 spoken \+ 1\.0 pauses\),"
-        r" the target is 15 min: it must be within 30% \(10\.5 to 19\.5 min\)",
+        r" the target is 10 min: it must be within 30% \(7\.0 to 13\.0 min\)",
         result.output,
     ), result.output
 
