@@ -2,25 +2,13 @@
 requests truly at once (the test client runs one request at a time)."""
 
 import http.client
-import threading
 from urllib.parse import urlencode
 
-from werkzeug.serving import make_server
+import browser
 
 
-class LiveServer:
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.port = self.server.server_port
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_exc):
-        self.server.shutdown()
-        self.thread.join(timeout=10)
+class LiveServer(browser.LiveServer):
+    """The browser tests' server, with a plain POST of its own."""
 
     def post(self, path: str, data: dict) -> tuple[int, str]:
         """(status, Location) of one POST on a connection of its own."""
