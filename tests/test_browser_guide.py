@@ -1,6 +1,8 @@
 """The guided practice player in real Chromium: it appears, steps advance with the timer,
 pause holds the step and resume goes on; without speech synthesis the written steps stay."""
 
+import re
+
 import pytest
 from browser import ARTIFACTS, horizontal_overflow, log_in, open_page, screenshot
 from conftest import PASSWORD
@@ -19,15 +21,19 @@ def test_the_player_speaks_step_by_step_with_a_timer_and_pauses(app, participant
         page.goto(page.base_url + "/weeks/3#home-practice")
         guide = page.locator("#guide-paced-walk")
         steps = guide.locator(".guide-steps > li")
-        expect(steps).to_have_count(9)
+        # As many steps as the week's own guide has (the content may be re-timed).
+        written = app.extensions["p4p.program"].arm(participant.arm).week(3, "en").guides[0]
+        assert written.practice == "paced-walk"
+        count = len(written.steps)
+        expect(steps).to_have_count(count)
         start = guide.get_by_role("button", name="Start the guided practice")
         expect(start).to_be_visible()
         expect(guide.get_by_role("button", name="Pause")).to_be_hidden()
-        expect(guide.locator(".guide-timer")).to_have_text("0:00 of about 15:05")
+        expect(guide.locator(".guide-timer")).to_have_text(re.compile(r"^0:00 of about \d+:\d\d$"))
 
         start.click()
         expect(steps.nth(0)).to_have_attribute("aria-current", "step")
-        expect(guide.get_by_role("status")).to_contain_text("Step 1 of 9")
+        expect(guide.get_by_role("status")).to_contain_text(f"Step 1 of {count}")
         expect(steps.nth(2)).to_have_attribute("aria-current", "step", timeout=10_000)
         expect(guide.get_by_role("status")).to_contain_text("Quiet time", timeout=10_000)
         assert horizontal_overflow(page) == 0
