@@ -1,4 +1,5 @@
-"""Home practice log and the weekly self-check, for the participant's own records only."""
+"""Home practice log and the weekly self-check: the participant's records, which their group
+leader (facilitator) and the study team also see."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
