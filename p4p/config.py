@@ -58,6 +58,9 @@ DEFAULTS = {
     "REMINDER_MAX_ATTEMPTS": 6,
     "QUIET_HOURS_START": "21:00",
     "QUIET_HOURS_END": "08:00",
+    # How participants reach the study team, on the help page; None: "ask your group leader".
+    "STUDY_PHONE": None,
+    "STUDY_EMAIL": None,
     "SURVEY_URL": "https://surveys.example.org/study?record={study_id}&months={months}",
     "SURVEY_MONTHS": [2, 4, 6],
     "SURVEY_WINDOW_DAYS": 14,

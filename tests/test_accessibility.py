@@ -84,9 +84,11 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
         "/weeks/4",
         "/practice",
         f"/practice/{study['log'].id}/edit",
+        f"/practice/{study['log'].id}/delete",
         "/progress",
         "/check-in",
         "/preferences",
+        "/help",
     ):
         _check(page, path, failures)
     _check(page, "/practice", failures, submit="button:has-text('Save my practice')")

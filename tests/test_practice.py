@@ -169,9 +169,9 @@ def test_last_weeks_plan_is_marked_done_or_not_at_the_next_week(db, participant_
     )
 
 
-def test_self_check_is_labelled_own_tracking_and_scores_the_mean(db, participant_client):
+def test_self_check_says_who_sees_it_and_scores_the_mean(db, participant_client):
     page = participant_client.get("/check-in").get_data(as_text=True)
-    assert "your own tracking" in page and "not a study survey" in page
+    assert "Your group leader sees your scores" in page and "not a study survey" in page
     participant_client.post("/check-in", data={"pain": "6", "enjoyment": "5", "activity": "4"})
     check = db.scalar(select(SelfCheck))
     assert (check.week, check.score) == (3, 5.0)

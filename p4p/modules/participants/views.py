@@ -196,8 +196,22 @@ def mark_done(number: int):
 @bp.route("/help")
 @allow(Role.PARTICIPANT)
 def help_page():
-    """The "When to get help" block on its own page, linked from home and every page's footer."""
-    return render_template("participants/help.html")
+    """What the app is, who sees what, how to reach the study team and stop reminders; then the
+    "When to get help" block. Linked from home and every page's footer."""
+    phone = current_app.config.get("STUDY_PHONE") or None
+    return render_template(
+        "participants/help.html",
+        study_phone=phone,
+        study_phone_link=_dialable(phone) if phone else None,
+        study_email=current_app.config.get("STUDY_EMAIL") or None,
+    )
+
+
+def _dialable(phone: str) -> str:
+    """A tel: link's number: a phone dials digits (and a leading +), not the spaces or dashes
+    a coordinator types to make the number readable."""
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"+{digits}" if phone.strip().startswith("+") else digits
 
 
 @bp.route("/progress")

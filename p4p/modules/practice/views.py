@@ -1,6 +1,7 @@
-"""Home practice log and the weekly self-check, for the participant's own records only."""
+"""Home practice log and the weekly self-check: the participant's records, which their group
+leader (facilitator) and the study team also see."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -75,7 +76,6 @@ def log():
         context=context,
         logs=service.practice_logs(db, context.participant.id),
         labels=_type_labels(context),
-        delete_form=ConfirmForm(),
     )
 
 
@@ -94,14 +94,20 @@ def edit(log_id: int):
     return form_page("practice/edit.html", form, context=context, entry=entry)
 
 
-@bp.route("/practice/<int:log_id>/delete", methods=["POST"])
+@bp.route("/practice/<int:log_id>/delete", methods=["GET", "POST"])
 @allow(Role.PARTICIPANT)
 def delete(log_id: int):
+    """GET asks first (a slip of the thumb on a phone must not lose an entry); POST deletes."""
     context = _context()
     entry = service.own_log_or_none(db, context.participant.id, log_id)
     if entry is None:
         abort(404)
-    if not ConfirmForm().validate_on_submit():
+    form = ConfirmForm()
+    if request.method == "GET":
+        return render_template(
+            "practice/delete.html", entry=entry, labels=_type_labels(context), form=form
+        )
+    if not form.validate_on_submit():
         abort(400)
     service.delete_practice(db, entry)
     flash(_("The entry is deleted."), "info")
