@@ -99,6 +99,7 @@ def register_blueprints(app: Flask) -> None:
     from p4p.modules.attendance.views import bp as attendance_bp
     from p4p.modules.audit.views import bp as audit_bp
     from p4p.modules.auth.views import bp as auth_bp
+    from p4p.modules.calendars.views import bp as calendars_bp
     from p4p.modules.enrolment.views import bp as enrolment_bp
     from p4p.modules.facilitators.views import bp as facilitators_bp
     from p4p.modules.home.views import bp as home_bp
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp, reminders_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(calendars_bp)  # participants and facilitators; the feed is public
     # The coordinator's screens (coordinators and admins).
     for blueprint in (sites_bp, facilitators_bp, enrolment_bp, audit_bp):
         app.register_blueprint(blueprint)

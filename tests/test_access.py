@@ -36,6 +36,7 @@ def test_only_the_expected_endpoints_are_public(app):
     )
     assert public == [
         "/",
+        "/calendar/<token>.ics",
         "/healthz",
         "/invite/<token>",
         "/language",

@@ -1,0 +1,1 @@
+"""A private calendar feed (.ics) of a person's own group sessions."""
