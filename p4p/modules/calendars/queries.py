@@ -43,4 +43,5 @@ def change_counts(db: Session, meetings: list[Meeting]) -> dict[int, int]:
         )
         .group_by(AuditEvent.entity_id)
     )
-    return {int(entity_id): count for entity_id, count in rows}
+    # The filter above matched only these meetings' ids, so no entity_id here is None.
+    return {int(entity_id or 0): count for entity_id, count in rows}
