@@ -177,6 +177,7 @@ WHAT_HAPPENED = {
     ("sites", "user"): _l("Changed the sites of"),
     ("language", "user"): _l("Changed the language of"),
     ("reminder-preferences", "user"): _l("Changed the reminder settings of"),
+    ("calendar-link", "user"): _l("Made or stopped the private calendar link of"),
     ("export", "export"): _l("Exported attendance data"),
 }
 
