@@ -6,7 +6,6 @@ health details: each event is the study's short name and "group session", its ti
 site's time zone, and where (the place, or the video link for a video meeting).
 """
 
-import hashlib
 import secrets
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -20,15 +19,12 @@ from sqlalchemy.orm import Session
 
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import Role, User
+from p4p.modules.auth.service import token_hash
 from p4p.modules.calendars import queries
 from p4p.modules.calendars.models import CalendarFeed
 from p4p.modules.sites.models import Meeting, MeetingMode, MeetingStatus
 
 FEED_ROLES = (Role.PARTICIPANT, Role.FACILITATOR)
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def has_feed(db: Session, user: User) -> bool:
@@ -40,18 +36,8 @@ def new_feed(db: Session, user: User, now: datetime) -> str:
     replaced = has_feed(db, user)
     db.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
     token = secrets.token_urlsafe(32)
-    db.add(CalendarFeed(user_id=user.id, token_hash=_hash(token), created_at=now))
-    record(
-        db,
-        at=now,
-        actor_id=user.id,
-        action="calendar-link",
-        entity="user",
-        entity_id=user.id,
-        old={"link": "replaced" if replaced else None},
-        new={"link": "new"},
-    )
-    db.flush()
+    db.add(CalendarFeed(user_id=user.id, token_hash=token_hash(token), created_at=now))
+    _record_link(db, user, now, old="replaced" if replaced else None, new="new")
     return token
 
 
@@ -60,6 +46,12 @@ def revoke_feed(db: Session, user: User, now: datetime) -> bool:
     if not has_feed(db, user):
         return False
     db.execute(delete(CalendarFeed).where(CalendarFeed.user_id == user.id))
+    _record_link(db, user, now, old="live", new=None)
+    return True
+
+
+def _record_link(db: Session, user: User, now: datetime, *, old, new) -> None:
+    """The person's own change to their calendar link, on the audit trail."""
     record(
         db,
         at=now,
@@ -67,11 +59,10 @@ def revoke_feed(db: Session, user: User, now: datetime) -> bool:
         action="calendar-link",
         entity="user",
         entity_id=user.id,
-        old={"link": "live"},
-        new={"link": None},
+        old={"link": old},
+        new={"link": new},
     )
     db.flush()
-    return True
 
 
 def user_for_token(db: Session, token: str) -> User | None:
@@ -79,7 +70,7 @@ def user_for_token(db: Session, token: str) -> User | None:
     user = db.scalar(
         select(User)
         .join(CalendarFeed, CalendarFeed.user_id == User.id)
-        .where(CalendarFeed.token_hash == _hash(token))
+        .where(CalendarFeed.token_hash == token_hash(token))
     )
     if user is None or not user.active or user.role not in FEED_ROLES:
         return None
