@@ -108,13 +108,15 @@ def register_blueprints(app: Flask) -> None:
     from p4p.modules.reminders.views import bp as reminders_bp
     from p4p.modules.reports.views import bp as reports_bp
     from p4p.modules.sites.views import bp as sites_bp
+    from p4p.modules.staff.views import bp as staff_bp
 
     for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp, reminders_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(calendars_bp)  # participants and facilitators; the feed is public
-    # The coordinator's screens (coordinators and admins).
+    # The coordinator's screens (coordinators and admins; sites' settings for admins only).
     for blueprint in (sites_bp, facilitators_bp, enrolment_bp, audit_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(staff_bp)  # admins only: coordinator and admin accounts
     app.register_blueprint(reports_bp)  # every staff role; facilitators see their own sites
 
 

@@ -12,11 +12,27 @@ from sqlalchemy import func, select
 from p4p.modules.audit.models import AuditEvent
 from p4p.modules.participants.models import Participant
 
-# Every coordinator page, with the ids a small study (see `small_study`) has.
-ADMIN_PAGES = [
-    "/admin/sites",
+# The study's settings and staff accounts: admins only (a coordinator gets 403).
+ADMIN_ONLY_PAGES = [
     "/admin/sites/new",
     "/admin/sites/{site}/edit",
+    "/admin/staff",
+    "/admin/staff/new",
+    "/admin/staff/{coordinator}",
+]
+ADMIN_ONLY_POSTS = [
+    "/admin/sites/new",
+    "/admin/sites/{site}/edit",
+    "/admin/staff/new",
+    "/admin/staff/{coordinator}",
+    "/admin/staff/{coordinator}/deactivate",
+    "/admin/staff/{coordinator}/reactivate",
+    "/admin/staff/{coordinator}/sessions",
+    "/admin/staff/{coordinator}/invite",
+]
+# The study's work: coordinators and admins, with the ids a small study (`small_study`) has.
+COORDINATOR_PAGES = [
+    "/admin/sites",
     "/admin/facilitators",
     "/admin/facilitators/new",
     "/admin/facilitators/{facilitator}",
@@ -31,9 +47,7 @@ ADMIN_PAGES = [
     "/admin/roster/invites",
     "/admin/audit",
 ]
-ADMIN_POSTS = [
-    "/admin/sites/new",
-    "/admin/sites/{site}/edit",
+COORDINATOR_POSTS = [
     "/admin/facilitators/new",
     "/admin/facilitators/{facilitator}",
     "/admin/facilitators/{facilitator}/deactivate",
@@ -49,15 +63,19 @@ ADMIN_POSTS = [
     "/admin/roster",
     "/admin/roster/invites",
 ]
+ADMIN_PAGES = COORDINATOR_PAGES + ADMIN_ONLY_PAGES  # every page under /admin
+ADMIN_POSTS = COORDINATOR_POSTS + ADMIN_ONLY_POSTS
 ROSTER_HEADER = ["study_id", "name", "email", "phone", "language", "cohort"]
 
 
 def small_study(factory) -> dict[str, int]:
-    """A site with a facilitator and a cohort with one participant: the ids the pages need."""
+    """A site with a facilitator and a cohort with one participant, and a coordinator: the ids
+    the pages need."""
     participant = factory.participant()
     cohort = participant.cohort
     facilitator = factory.facilitator(cohort.site)
     return {
+        "coordinator": factory.user("coordinator").id,
         "site": cohort.site.id,
         "cohort": cohort.id,
         "meeting": cohort.meetings[0].id,

@@ -38,6 +38,7 @@ def study(factory, db, clock):
         "meeting": past_meeting(cohort, 2),
         "facilitator": factory.facilitator(site),
         "coordinator": factory.user("coordinator"),
+        "admin": factory.user("admin"),
     }
 
 
@@ -147,8 +148,6 @@ def test_coordinator_pages_have_no_serious_accessibility_problems(browser_sessio
     cohort, meeting, person = study["cohort"], study["meeting"], study["participant"]
     for path in (
         "/admin/sites",
-        "/admin/sites/new",
-        f"/admin/sites/{study['site'].id}/edit",
         "/admin/facilitators",
         "/admin/facilitators/new",
         f"/admin/facilitators/{study['facilitator'].id}",
@@ -167,7 +166,6 @@ def test_coordinator_pages_have_no_serious_accessibility_problems(browser_sessio
         "/staff/outbox?status=sent",
     ):
         _check(page, path, failures)
-    _check(page, "/admin/sites/new", failures, submit="button:has-text('Save the site')")
     _check(page, "/admin/roster", failures, submit="button:has-text('Check and import')")
     for path in (
         "/admin/cohorts/new",
@@ -176,4 +174,29 @@ def test_coordinator_pages_have_no_serious_accessibility_problems(browser_sessio
         f"/admin/meetings/{meeting.id}/move",
     ):
         _check(page, path, failures, submit="main form.stack button[type=submit]")
+    assert failures == [], "\n".join(failures)
+
+
+def test_admin_pages_have_no_serious_accessibility_problems(browser_session, study):
+    """The settings and staff accounts only admins reach, fresh, refused and sent back."""
+    page, failures = browser_session, []
+    _login(page, study["admin"].email)
+    admin = study["admin"]
+    for path in (
+        "/admin/sites",
+        "/admin/sites/new",
+        f"/admin/sites/{study['site'].id}/edit",
+        "/admin/staff",
+        "/admin/staff/new",
+        f"/admin/staff/{study['coordinator'].id}",
+        f"/admin/staff/{admin.id}",
+    ):
+        _check(page, path, failures)
+    _check(page, "/admin/sites/new", failures, submit="button:has-text('Save the site')")
+    _check(page, "/admin/staff/new", failures, submit="main form.stack button[type=submit]")
+    # The last admin's refusals, each shown at its field.
+    _check(page, f"/admin/staff/{admin.id}", failures, submit="button:has-text('Deactivate')")
+    page.goto(page.base_url + f"/admin/staff/{admin.id}")
+    page.locator("input[name=role][value=coordinator]").check()
+    _check(page, "", failures, submit="button:has-text('Save the role')")
     assert failures == [], "\n".join(failures)

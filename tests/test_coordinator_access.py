@@ -1,8 +1,18 @@
-"""Only coordinators and admins reach /admin: facilitators and participants get 403 on every
-page and every action, visitors are sent to log in, and a missing object is 404."""
+"""Only coordinators and admins reach /admin, and only admins its settings and staff accounts:
+facilitators and participants get 403 on every page and every action, coordinators on the
+admin-only ones, visitors are sent to log in, and a missing object is 404."""
 
 import pytest
-from coordinator_helpers import ADMIN_PAGES, ADMIN_POSTS, as_role, events, small_study
+from coordinator_helpers import (
+    ADMIN_ONLY_PAGES,
+    ADMIN_ONLY_POSTS,
+    ADMIN_PAGES,
+    ADMIN_POSTS,
+    COORDINATOR_PAGES,
+    as_role,
+    events,
+    small_study,
+)
 from sqlalchemy import select
 
 from p4p.access import ROLES_ATTR
@@ -14,12 +24,38 @@ def ids(factory):
     return small_study(factory)
 
 
-def test_every_admin_route_is_for_coordinators_and_admins_only(app):
+# Admins only: the staff accounts and the sites' settings (see the README's roles section).
+ADMIN_ONLY_ENDPOINTS = {"sites.new_site", "sites.edit_site"}
+
+
+def _admin_only(endpoint: str) -> bool:
+    return endpoint in ADMIN_ONLY_ENDPOINTS or endpoint.startswith("staff.")
+
+
+def test_every_admin_route_is_for_coordinators_and_admins_and_settings_for_admins_only(app):
     admin_rules = [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/admin")]
     assert len(admin_rules) >= 20
     for rule in admin_rules:
         roles = getattr(app.view_functions[rule.endpoint], ROLES_ATTR)
-        assert roles == {Role.COORDINATOR, Role.ADMIN}, rule.rule
+        expected = {Role.ADMIN} if _admin_only(rule.endpoint) else {Role.COORDINATOR, Role.ADMIN}
+        assert roles == expected, rule.rule
+    admin_only = {rule.endpoint for rule in admin_rules if _admin_only(rule.endpoint)}
+    assert len(admin_only) == 9  # the lists of pages and posts below name each of them
+
+
+def test_coordinators_get_403_on_every_admin_only_page_and_action_and_change_nothing(
+    db, factory, client, ids
+):
+    as_role(factory, client, "coordinator")
+    for path in ADMIN_ONLY_PAGES:
+        assert client.get(path.format(**ids)).status_code == 403, path
+    before = len(events(db))
+    for path in ADMIN_ONLY_POSTS:
+        data = {"name": "x", "email": "x@example.org", "role": "admin", "timezone": "UTC"}
+        assert client.post(path.format(**ids), data=data).status_code == 403, path
+    assert len(events(db)) == before
+    db.expire_all()
+    assert db.scalar(select(User.role).where(User.id == ids["coordinator"])) == "coordinator"
 
 
 @pytest.mark.parametrize("role", ["facilitator", "participant"])
@@ -52,11 +88,21 @@ def test_visitors_are_sent_to_log_in(client, ids):
         assert client.post(path.format(**ids)).status_code == 302, path
 
 
-@pytest.mark.parametrize("role", ["coordinator", "admin"])
-def test_coordinators_and_admins_open_every_admin_page(factory, client, ids, role):
+@pytest.mark.parametrize(("role", "pages"), [("coordinator", COORDINATOR_PAGES), ("admin", ADMIN_PAGES)])
+def test_coordinators_open_the_study_work_and_admins_every_admin_page(
+    factory, client, ids, role, pages
+):
     as_role(factory, client, role)
-    for path in ADMIN_PAGES:
+    for path in pages:
         assert client.get(path.format(**ids)).status_code == 200, path
+
+
+def test_only_admins_see_the_settings_in_navigation_and_on_the_sites_page(app, factory, client):
+    as_role(factory, client, "coordinator")
+    page = client.get("/admin/sites").get_data(as_text=True)
+    assert "/admin/staff" not in page and "/admin/sites/new" not in page
+    page = as_role(factory, app.test_client(), "admin").get("/admin/sites").get_data(as_text=True)
+    assert 'href="/admin/staff"' in page and 'href="/admin/sites/new"' in page
 
 
 def test_coordinator_navigation_lists_the_admin_screens(factory, client):
@@ -75,6 +121,7 @@ def test_facilitators_do_not_see_the_coordinator_navigation(factory, client):
 
 MISSING = [
     "/admin/sites/999/edit",
+    "/admin/staff/999",
     "/admin/facilitators/999",
     "/admin/cohorts/999",
     "/admin/meetings/999/move",
@@ -83,7 +130,7 @@ MISSING = [
 
 
 def test_a_missing_object_is_404(factory, client):
-    as_role(factory, client, "coordinator")
+    as_role(factory, client, "admin")
     for path in MISSING:
         assert client.get(path).status_code == 404, path
     for path in ("/admin/meetings/999/mode", "/admin/participants/999/withdraw"):

@@ -49,6 +49,8 @@ FORMS = {
     "/admin/participants/{participant}/withdraw": ["withdraw-reason"],
     "/admin/facilitators/new": ["name", "email", "phone", "site_ids", "send_invite"],
     "/admin/facilitators/{facilitator}": ["site_ids"],
+    "/admin/staff/new": ["name", "email", "role"],
+    "/admin/staff/{coordinator}": ["role"],
 }
 FILTERS = {
     "/admin/participants": ["site", "cohort", "arm", "status", "page"],
@@ -64,7 +66,7 @@ FUZZ = settings(
 @pytest.fixture
 def study(factory, client):
     ids = small_study(factory)
-    as_role(factory, client, "coordinator")
+    as_role(factory, client, "admin")  # admins reach every form: the settings too
     return client, ids
 
 

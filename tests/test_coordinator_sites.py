@@ -1,4 +1,5 @@
-"""Coordinators keep the study's sites and cohorts: validated, audited, times in local time."""
+"""Admins keep the study's sites, coordinators its cohorts: validated, audited, times in local
+time."""
 
 from datetime import date, time
 
@@ -15,13 +16,18 @@ def coordinator(factory, client):
     return as_role(factory, client, "coordinator")
 
 
+@pytest.fixture
+def admin(factory, client):
+    return as_role(factory, client, "admin")
+
+
 def _site_count(db) -> int:
     db.expire_all()
     return db.scalar(select(func.count(Site.id)))
 
 
-def test_coordinator_adds_a_site_and_the_event_names_the_actor(db, coordinator):
-    response = coordinator.post(
+def test_admin_adds_a_site_and_the_event_names_the_actor(db, admin):
+    response = admin.post(
         "/admin/sites/new",
         data={"name": " Eastside Library ", "timezone": "America/New_York", "address": "9 Elm St"},
     )
@@ -34,7 +40,7 @@ def test_coordinator_adds_a_site_and_the_event_names_the_actor(db, coordinator):
     )
     (event,) = events(db, "create", "site")
     assert event.new["timezone"] == "America/New_York" and event.actor_id is not None
-    page = coordinator.get("/admin/sites").get_data(as_text=True)
+    page = admin.get("/admin/sites").get_data(as_text=True)
     assert "Eastside Library" in page and "America/New_York" in page
 
 
@@ -53,20 +59,20 @@ def test_coordinator_adds_a_site_and_the_event_names_the_actor(db, coordinator):
     ],
 )
 def test_bad_site_input_gets_a_field_message_and_saves_nothing(
-    db, factory, coordinator, data, field, message
+    db, factory, admin, data, field, message
 ):
     factory.site("North")
     form = {"name": "East", "timezone": "America/Chicago", "address": "", **data}
-    response = coordinator.post("/admin/sites/new", data=form)
+    response = admin.post("/admin/sites/new", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert f'id="{field}-error"' in page and message in page
     assert _site_count(db) == 1
 
 
-def test_editing_a_site_records_old_and_new_values(db, factory, coordinator):
+def test_editing_a_site_records_old_and_new_values(db, factory, admin):
     site = factory.site("North")
-    response = coordinator.post(
+    response = admin.post(
         f"/admin/sites/{site.id}/edit",
         data={"name": "North Center", "timezone": "America/Chicago", "address": "2 Oak Ave"},
     )
@@ -80,20 +86,20 @@ def test_editing_a_site_records_old_and_new_values(db, factory, coordinator):
     }
 
 
-def test_a_site_cannot_take_another_sites_name_but_keeps_its_own(db, factory, coordinator):
+def test_a_site_cannot_take_another_sites_name_but_keeps_its_own(db, factory, admin):
     site, _other = factory.site("North"), factory.site("South")
     form = {"name": "South", "timezone": "America/Chicago"}
-    assert coordinator.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 422
+    assert admin.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 422
     form = {"name": "north", "timezone": "America/Denver"}
-    assert coordinator.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 302
+    assert admin.post(f"/admin/sites/{site.id}/edit", data=form).status_code == 302
 
 
 def test_correcting_a_timezone_keeps_upcoming_meetings_at_their_local_time(
-    db, factory, coordinator, clock
+    db, factory, admin, clock
 ):
     cohort = factory.cohort(site=factory.site("North"), at=time(18, 0))
     past = [m.starts_at for m in cohort.meetings if m.starts_at < clock()]
-    response = coordinator.post(
+    response = admin.post(
         f"/admin/sites/{cohort.site_id}/edit",
         data={"name": "North", "timezone": "America/Los_Angeles", "address": "1 Main St"},
     )

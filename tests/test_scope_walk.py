@@ -11,8 +11,10 @@ import pytest
 from conftest import login
 from sqlalchemy import func, select
 
+from p4p.access import PUBLIC, ROLES_ATTR
 from p4p.modules.attendance.models import Attendance
 from p4p.modules.audit.models import AuditEvent
+from p4p.modules.auth.models import Role
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder
 
@@ -99,8 +101,9 @@ def _markers(other) -> list[str]:
     ]
 
 
-def _walk(app, client, other, relogin):
-    """(method, url, response, has object params) for every non-static route.
+def _walk(app, client, other, relogin, user_ids=None):
+    """(method, url, response, has object params, endpoint) for every non-static route;
+    `user_ids` gives a blueprint's routes another account's id (the staff pages' accounts).
 
     Logging out is tested elsewhere; it is skipped here so that every other request is made
     by the logged-in person. A request bounced to /login is repeated after logging in again.
@@ -111,15 +114,21 @@ def _walk(app, client, other, relogin):
             continue
         unknown = set(rule.arguments) - set(values)
         assert not unknown, f"{rule.rule}: teach this test the parameter(s) {unknown}"
-        url = app.url_map.bind("localhost").build(
-            rule.endpoint, {k: values[k] for k in rule.arguments}
-        )
+        arguments = {k: values[k] for k in rule.arguments}
+        blueprint = rule.endpoint.partition(".")[0]
+        if "user_id" in arguments and blueprint in (user_ids or {}):
+            arguments["user_id"] = user_ids[blueprint]
+        url = app.url_map.bind("localhost").build(rule.endpoint, arguments)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             response = client.open(url, method=method, data={"status-1": "absent"})
             if response.status_code == 302 and response.headers["Location"].startswith("/login"):
                 relogin()
                 response = client.open(url, method=method, data={"status-1": "absent"})
-            yield method, url, response, bool(set(rule.arguments) & OBJECT_PARAMS)
+            yield method, url, response, bool(set(rule.arguments) & OBJECT_PARAMS), rule.endpoint
+
+
+def roles_of_endpoint(app, endpoint: str) -> frozenset:
+    return getattr(app.view_functions[endpoint], ROLES_ATTR)
 
 
 def _changes(db):
@@ -143,7 +152,7 @@ def test_no_route_leaks_or_changes_another_sites_objects(app, client, db, two_si
     relogin()
     before = _changes(db)
     leaks, statuses = [], set()
-    for method, url, response, has_object in _walk(app, client, other, relogin):
+    for method, url, response, has_object, _endpoint in _walk(app, client, other, relogin):
         statuses.add(response.status_code)
         body = response.get_data(as_text=True)
         if has_object and response.status_code not in (403, 404, 405, 410):
@@ -155,3 +164,30 @@ def test_no_route_leaks_or_changes_another_sites_objects(app, client, db, two_si
     assert {403, 404} <= statuses and 200 in statuses  # the walk reached refusals and pages
     after = _changes(db)
     assert after[0] == before[0] and after[3] == before[3]  # no attendance or reminder changed
+
+
+@pytest.mark.parametrize("role", ["coordinator", "admin"])
+def test_coordinators_are_refused_exactly_the_admins_routes_and_admins_none_of_staffs(
+    app, client, db, factory, two_sites, role
+):
+    """Walked both ways: a coordinator gets 403 on every admin-only route (settings, staff
+    accounts) and nowhere else a coordinator is allowed; an admin is refused no staff route."""
+    me = factory.user(role)
+    coordinator = factory.user("coordinator")  # the account the staff pages are walked with
+
+    def relogin():
+        assert login(client, me.email).status_code == 302
+
+    relogin()
+    wrong, admin_only_seen = [], 0
+    walk = _walk(app, client, two_sites["b"], relogin, user_ids={"staff": coordinator.id})
+    for method, url, response, _has_object, endpoint in walk:
+        roles = roles_of_endpoint(app, endpoint)
+        if roles == PUBLIC:
+            continue
+        admin_only_seen += roles == {Role.ADMIN}
+        refused = response.status_code == 403
+        if refused != (role not in roles):
+            wrong.append(f"{method} {url}: {response.status_code}")
+    assert wrong == [], "\n".join(wrong)
+    assert admin_only_seen >= 12  # the staff pages and site settings were walked

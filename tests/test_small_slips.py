@@ -30,7 +30,7 @@ def _count(db, model) -> int:
 
 
 def test_a_site_name_of_only_spaces_is_refused_on_create_and_edit(factory, db, client):
-    coordinator = _staff(factory, client)
+    coordinator = _staff(factory, client, role="admin")  # sites are the admin's settings
     form = {"name": "   ", "timezone": "America/Chicago", "address": ""}
     response = coordinator.post("/admin/sites/new", data=form)
     assert response.status_code == 422 and "Enter the site" in response.text

@@ -99,7 +99,7 @@ def test_a_successful_response_commits_what_a_service_flushed(routes, client):
 
 
 def test_a_site_form_with_errors_saves_nothing(app, factory, client):
-    login(client, factory.user("coordinator").email)
+    login(client, factory.user("admin").email)
     events = committed(app, AuditEvent)
     response = client.post("/admin/sites/new", data={"name": "North", "timezone": "Mars/Olympus"})
     assert response.status_code == 422
@@ -107,7 +107,7 @@ def test_a_site_form_with_errors_saves_nothing(app, factory, client):
 
 
 def test_a_successful_post_is_committed_and_its_flash_survives(app, factory, client):
-    login(client, factory.user("coordinator").email)
+    login(client, factory.user("admin").email)
     data = {"name": "North", "timezone": "America/Chicago", "address": ""}
     response = client.post("/admin/sites/new", data=data, follow_redirects=True)
     assert response.status_code == 200 and "The site is saved." in response.get_data(as_text=True)
@@ -124,7 +124,7 @@ def test_a_streamed_export_commits_its_audit_row_before_the_stream(app, factory,
 
 
 def test_a_failing_commit_is_an_error_response_not_a_lost_change(app, factory, client):
-    login(client, factory.user("coordinator").email)
+    login(client, factory.user("admin").email)
     app.config["PROPAGATE_EXCEPTIONS"] = False
 
     def refuse(_session):

@@ -64,17 +64,23 @@ class DetailsForm(Form):
     phone = _phone_field()
 
 
-class FacilitatorForm(_WithSites):
-    name = _name_field()
+class AccountEmailForm(Form):
+    """A new staff account's email: its login and where its invite link goes (the staff
+    accounts' form has it too)."""
+
     email = StringField(
         _l("Email"),
         description=_l("Their invite link and login use this address."),
         validators=[InputRequired(_l("Enter an email address.")), Length(max=EMAIL_MAX)],
     )
-    phone = _phone_field()
-    site_ids = _sites_field()
-    send_invite = BooleanField(_l("Email them their invite link now"), default=True)
 
     def validate_email(self, field):
         if message := email_problem(_stripped(field)):
             raise ValidationError(message)
+
+
+class FacilitatorForm(_WithSites, AccountEmailForm):
+    name = _name_field()
+    phone = _phone_field()
+    site_ids = _sites_field()
+    send_invite = BooleanField(_l("Email them their invite link now"), default=True)

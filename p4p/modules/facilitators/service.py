@@ -13,12 +13,10 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
 from p4p.modules.audit.service import record, record_change
-from p4p.modules.auth.accounts import email_in_use
+from p4p.modules.auth.accounts import create_staff_account
 from p4p.modules.auth.models import Role, User
-from p4p.modules.auth.service import new_user
 from p4p.modules.sites.models import FacilitatorSite, Site
 from p4p.phones import to_e164
-from p4p.problems import raise_if_any
 
 
 def _known_site_ids(db: Session, site_ids: list[int]) -> list[int]:
@@ -38,29 +36,18 @@ def create_facilitator(
     now: datetime,
 ) -> User:
     """A facilitator account (no password until they use their invite) and its sites."""
-    problems = {}
-    if email_in_use(db, email):
-        problems["email"] = _l("Another account has this email.")
     site_ids = _known_site_ids(db, site_ids)
-    raise_if_any(problems)
-    phone = to_e164(phone)  # checked by the form
-    user = new_user(db, email=email, name=name, role=Role.FACILITATOR, now=now, phone=phone)
-    db.add_all(FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in site_ids)
-    record(
+    user = create_staff_account(
         db,
-        at=now,
+        name=name,
+        email=email,
+        phone=phone,
+        role=Role.FACILITATOR,
         actor_id=actor_id,
-        action="create",
-        entity="user",
-        entity_id=user.id,
-        new={
-            "name": user.name,
-            "email": user.email,
-            "phone": phone,
-            "role": Role.FACILITATOR.value,
-            "site_ids": site_ids,
-        },
+        now=now,
+        audit_extra={"site_ids": site_ids},
     )
+    db.add_all(FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in site_ids)
     db.flush()
     return user
 

@@ -1,4 +1,5 @@
-"""The coordinator's sites, cohorts and meetings (coordinators and admins only)."""
+"""Sites, cohorts and meetings. Coordinators and admins run cohorts and meetings; adding or
+editing a site (its time zone retimes every upcoming meeting) is a study setting, for admins."""
 
 from babel.dates import get_day_names
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -50,7 +51,7 @@ def _site_page(form, site=None):
 
 
 @bp.route("/sites/new", methods=["GET", "POST"])
-@allow(Role.COORDINATOR, Role.ADMIN)
+@allow(Role.ADMIN)  # study settings: see README, Roles
 def new_site():
     form = SiteForm()
     if form.validate_on_submit():
@@ -70,7 +71,7 @@ def new_site():
 
 
 @bp.route("/sites/<int:site_id>/edit", methods=["GET", "POST"])
-@allow(Role.COORDINATOR, Role.ADMIN)
+@allow(Role.ADMIN)  # study settings: see README, Roles
 def edit_site(site_id: int):
     site = queries.site_or_404(db, site_id)
     form = SiteForm(obj=site)

@@ -1,0 +1,1 @@
+"""Coordinator and admin accounts, managed by admins on the web."""
