@@ -61,6 +61,9 @@ DEFAULTS = {
     # How participants reach the study team, on the help page; None: "ask your group leader".
     "STUDY_PHONE": None,
     "STUDY_EMAIL": None,
+    # The time zone coordinators and admins (who have no site) see times in, e.g. on the audit
+    # trail; None: the first site's (the study's home), or UTC before there is a site.
+    "STUDY_TIMEZONE": None,
     "SURVEY_URL": "https://surveys.example.org/study?record={study_id}&months={months}",
     "SURVEY_MONTHS": [2, 4, 6],
     "SURVEY_WINDOW_DAYS": 14,

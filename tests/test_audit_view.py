@@ -31,10 +31,15 @@ def test_events_read_newest_first_with_who_what_and_old_to_new(db, factory, coor
     page = coordinator.get("/admin/audit").get_data(as_text=True)
     move = page.index("Moved the meeting")  # the stored code "move", in words
     assert move < page.index("Added the cohort")  # newest first
-    assert "2026-03-10 16:00" in page and "Site closed" in page
-    assert f"{participant.cohort.name} · 5" in page  # the meeting, named
-    assert "2026-03-23 10:00 → 2026-03-24 11:30" in page
-    assert "email</span>: coordinator" in page  # a creation shows only the new values
+    # In the study's time zone (its first site's: Chicago), UTC on hover.
+    assert (
+        '<time datetime="2026-03-10T16:00:00+00:00" title="2026-03-10 16:00 UTC">'
+        "Mar 10, 2026, 11:00\u202fAM</time>"
+    ) in page
+    assert "Site closed" in page
+    assert f"Moved the meeting {participant.cohort.name} · 5." in page  # the meeting, named
+    assert "Date and time changed from Mar 23, 2026, 10:00\u202fAM to Mar 24, 2026, 11:30\u202fAM." in page
+    assert "<li>Email: coordinator" in page  # a creation tells only what it was made with
     assert "Coordinator" in page and "the system" in page
 
 
@@ -45,8 +50,8 @@ def test_filter_by_participant_shows_their_events_and_their_accounts(db, factory
     typed = mine.study_id.lower()
     page = coordinator.get(f"/admin/audit?participant={typed}").get_data(as_text=True)
     assert "Moved" in page and "Busy" not in page
-    assert f"Withdrew {mine.study_id}" in page
-    assert f"Created the account {mine.user.name}" in page  # their account's own event
+    assert f"Withdrew {mine.study_id} from the study." in page
+    assert f"Created the account of {mine.user.name}." in page  # their account's own event
     response = coordinator.get("/admin/audit?participant=NOBODY-1")
     assert response.status_code == 422
     assert "No participant has this study ID." in response.get_data(as_text=True)

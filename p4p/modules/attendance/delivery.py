@@ -39,7 +39,8 @@ def record_delivery(
     now: datetime,
     remove_marks: bool = False,
 ) -> None:
-    """Mark a meeting held, cancelled or back to scheduled, with its fidelity record."""
+    """Mark a meeting held, cancelled or back to scheduled, with its fidelity record; a save
+    that changes nothing writes nothing."""
     if status == MeetingStatus.HELD:
         require_open(meeting, now, field="status")
     marks = []
@@ -53,9 +54,17 @@ def record_delivery(
         "sections_covered": meeting.sections_covered,
         "note": meeting.delivery_notes,
     }
+    held = status == MeetingStatus.HELD
+    after = {
+        "status": status,
+        "actual_minutes": actual_minutes if held else None,
+        "sections_covered": sections if held else [],
+        "note": note if status != MeetingStatus.SCHEDULED else None,
+    }
+    if after == before and not marks:
+        return  # saved again as it was: nothing changes, nothing goes on the audit trail
     for attendance in marks:
         _remove_for_cancel(db, attendance, meeting, actor, now)
-    held = status == MeetingStatus.HELD
     meeting.status = status
     meeting.actual_minutes = actual_minutes if held else None
     meeting.sections_covered = sections if held else []

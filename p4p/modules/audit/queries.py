@@ -5,7 +5,6 @@ participant and about their account; a cohort's are those about the cohort, its 
 the participants now in it. Labels for the entities on a page come from one query per type.
 """
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -89,7 +88,8 @@ def participant_by_study_id(db: Session, study_id: str) -> Participant | None:
 
 
 def entity_labels(db: Session, events: list[AuditEvent]) -> dict[tuple[str, str], str]:
-    """A readable name for each entity on the page (study ID, person, cohort, site, meeting).
+    """A readable name for each entity on the page (study ID, person, cohort, site, meeting),
+    and for the sites its events name in their values.
 
     One query per kind of entity, run whether or not the page has one, so the page's query
     count never depends on what happened in the study.
@@ -98,6 +98,9 @@ def entity_labels(db: Session, events: list[AuditEvent]) -> dict[tuple[str, str]
     for event in events:
         if event.entity in ids and event.entity_id and event.entity_id.isdigit():
             ids[event.entity].add(int(event.entity_id))
+        for values in (event.old or {}, event.new or {}):  # the sites an event names by id
+            named = values.get("site_ids") or [values.get("site_id")]
+            ids["site"].update(i for i in named if isinstance(i, int))
     labels = {}
     for kind, lookup in ENTITY_LOOKUPS.items():
         for entity_id, label in db.execute(lookup(ids[kind])):
@@ -121,68 +124,36 @@ ENTITY_LOOKUPS = {
 }
 
 
-def readable(value) -> str:
-    if value is None or value == "" or value == []:
-        return "—"
-    if isinstance(value, bool):
-        return "✓" if value else "✗"
-    if isinstance(value, list):
-        return ", ".join(readable(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
-
-
-@dataclass(frozen=True)
-class Change:
-    field: str
-    old: str | None  # None: the event has no old values (something was created)
-    new: str
-
-
-def changes(event: AuditEvent) -> list[Change]:
-    """Each field the event names, old → new, in the order it was written."""
-    old, new = event.old or {}, event.new or {}
-    fields = list(dict.fromkeys([*old, *new]))
-    return [
-        Change(name, readable(old.get(name)) if event.old else None, readable(new.get(name)))
-        for name in fields
-    ]
-
-
-# What each kind of event means, in words (the stored codes never change: exports and
-# queries rely on them). A code missing here is shown as it is stored.
+# What each kind of event means, as a sentence about its subject (the entity's label); the
+# stored codes never change (exports and queries rely on them). audit.sentences tells some
+# events more fully from their values, and each changed field as a sentence of its own.
 WHAT_HAPPENED = {
-    ("create", "site"): _l("Added the site"),
-    ("update", "site"): _l("Changed the site"),
-    ("create", "cohort"): _l("Added the cohort"),
-    ("update", "cohort"): _l("Changed the cohort"),
-    ("move", "meeting"): _l("Moved the meeting"),
-    ("mode", "meeting"): _l("Switched the meeting between video and in person"),
-    ("meeting-delivery", "meeting"): _l("Recorded how the meeting went"),
-    ("attendance", "participant"): _l("Marked attendance of"),
-    ("makeup", "participant"): _l("Recorded a make-up for"),
-    ("enrol", "participant"): _l("Enrolled in the study"),
-    ("reassign", "participant"): _l("Changed the program or cohort of"),
-    ("withdraw", "participant"): _l("Withdrew"),
-    ("return", "participant"): _l("Brought back into the study"),
-    ("survey-done", "participant"): _l("Marked a follow-up survey done for"),
-    ("create", "user"): _l("Created the account"),
-    ("update", "user"): _l("Changed the name or phone of"),
-    ("invite-sent", "user"): _l("Sent an invite link to"),
-    ("password-invite", "user"): _l("Password set from an invite link for"),
-    ("password-reset", "user"): _l("Password reset for"),
-    ("deactivate", "user"): _l("Deactivated the account"),
-    ("reactivate", "user"): _l("Reactivated the account"),
-    ("sites", "user"): _l("Changed the sites of"),
-    ("language", "user"): _l("Changed the language of"),
-    ("reminder-preferences", "user"): _l("Changed the reminder settings of"),
-    ("calendar-link", "user"): _l("Made or stopped the private calendar link of"),
-    ("export", "export"): _l("Exported attendance data"),
+    ("create", "site"): _l("Added the site %(subject)s."),
+    ("update", "site"): _l("Changed the site %(subject)s."),
+    ("create", "cohort"): _l("Added the cohort %(subject)s."),
+    ("update", "cohort"): _l("Changed the cohort %(subject)s."),
+    ("move", "meeting"): _l("Moved the meeting %(subject)s."),
+    ("mode", "meeting"): _l("Changed whether the meeting %(subject)s is by video or in person."),
+    ("meeting-delivery", "meeting"): _l("Recorded how the meeting %(subject)s went."),
+    ("attendance", "participant"): _l("Changed the attendance of %(subject)s."),
+    ("makeup", "participant"): _l("Recorded a make-up for %(subject)s."),
+    ("enrol", "participant"): _l("Enrolled %(subject)s in the study."),
+    ("reassign", "participant"): _l("Changed the program or cohort of %(subject)s."),
+    ("withdraw", "participant"): _l("Withdrew %(subject)s from the study."),
+    ("return", "participant"): _l("Brought %(subject)s back into the study."),
+    ("survey-done", "participant"): _l("Marked a follow-up survey done for %(subject)s."),
+    ("create", "user"): _l("Created the account of %(subject)s."),
+    ("update", "user"): _l("Changed the name or phone of %(subject)s."),
+    ("invite-sent", "user"): _l("Sent an invite link to %(subject)s."),
+    ("password-invite", "user"): _l("%(subject)s set a password from an invite link."),
+    ("password-reset", "user"): _l("%(subject)s set a new password from a reset link."),
+    ("deactivate", "user"): _l("Deactivated the account of %(subject)s; their sessions ended."),
+    ("reactivate", "user"): _l("Reactivated the account of %(subject)s."),
+    ("role", "user"): _l("Changed the role of %(subject)s."),
+    ("sessions-ended", "user"): _l("Ended every session of %(subject)s."),
+    ("sites", "user"): _l("Changed the sites %(subject)s serves."),
+    ("language", "user"): _l("Changed the language of %(subject)s."),
+    ("reminder-preferences", "user"): _l("Changed the reminder settings of %(subject)s."),
+    ("calendar-link", "user"): _l("Changed the private calendar link of %(subject)s."),
+    ("export", "export"): _l("Exported attendance data."),
 }
-
-
-def what_happened(event: AuditEvent) -> str:
-    """The event in words, e.g. "Withdrew"; the template adds whom or what it concerns."""
-    words = WHAT_HAPPENED.get((event.action, event.entity))
-    return str(words) if words is not None else f"{event.action} · {event.entity}"

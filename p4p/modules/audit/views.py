@@ -1,14 +1,16 @@
 """The audit trail for coordinators and admins: read-only, filtered, newest first."""
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from p4p.access import allow
 from p4p.db import session as db
 from p4p.modules.audit import queries
 from p4p.modules.audit.forms import AuditFilterForm
 from p4p.modules.auth.models import Role
-from p4p.modules.sites.queries import all_cohorts
+from p4p.modules.audit.sentences import Teller
+from p4p.modules.sites.queries import all_cohorts, staff_timezone
 from p4p.pagination import requested_page
 
 bp = Blueprint("audit", __name__, url_prefix="/admin")
@@ -36,11 +38,11 @@ def trail():
     )
     page = queries.trail(db, filters, requested_page())
     labels = queries.entity_labels(db, [event for event, _actor in page.items])
+    timezone = staff_timezone(db, current_user, current_app.config["STUDY_TIMEZONE"])
     return render_template(
         "audit/trail.html",
         form=form,
         page=page,
-        labels=labels,
-        changes=queries.changes,
-        what_happened=queries.what_happened,
+        teller=Teller(labels, timezone),
+        timezone=timezone,
     )

@@ -42,9 +42,19 @@ def save_preferences(
     now: datetime,
     source: str = "page",
 ):
-    """Store the choices (one row per participant) and note the change in the audit trail."""
+    """Store the choices (one row per participant) and note the change in the audit trail;
+    choices that are already in force write nothing."""
     preference = preference_for(db, user.id)
     before = _snapshot(preference)
+    wanted = {
+        "email_on": email_on,
+        "sms_on": sms_on,
+        "quiet_start": quiet_start.isoformat() if quiet_start else None,
+        "quiet_end": quiet_end.isoformat() if quiet_end else None,
+        "kinds_off": sorted(str(k) for k in ReminderKind if k not in kinds_on),
+    }
+    if wanted == (before or _snapshot(ReminderPreference(email_on=True, sms_on=True))):
+        return preference  # saved as it was (or as the defaults): no row, no audit entry
     if preference is None:
         preference = ReminderPreference(user_id=user.id, updated_at=now)
         db.add(preference)

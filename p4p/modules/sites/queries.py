@@ -9,11 +9,23 @@ from werkzeug.exceptions import NotFound
 
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
+from p4p.modules.sites.checks import timezone_names
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, Site
 
 
 def all_sites(db: Session) -> list[Site]:
     return list(db.scalars(select(Site).order_by(Site.name)))
+
+
+def staff_timezone(db: Session, user: User, study_timezone: str | None) -> str:
+    """The time zone a staff member reads times in: a facilitator's (first) site's; for
+    coordinators and admins the study's (STUDY_TIMEZONE), else the first site's, else UTC."""
+    query = select(Site.timezone).order_by(Site.id).limit(1)
+    if user.role == "facilitator":
+        query = query.join(FacilitatorSite).where(FacilitatorSite.user_id == user.id)
+    elif study_timezone in timezone_names():  # a mistyped setting falls back, not a 500
+        return study_timezone
+    return db.scalar(query) or "UTC"
 
 
 def cohort_counts_by_site(db: Session) -> dict[int, int]:
