@@ -30,6 +30,15 @@ def _snapshot(preference: ReminderPreference | None) -> dict | None:
     }
 
 
+def _as_they_receive(snapshot: dict, user: User) -> dict:
+    """The choices that concern this person: a participant never gets the facilitators'
+    digest, so whether it is "off" for them is no choice of theirs."""
+    if user.role != "participant":
+        return snapshot
+    kinds_off = [kind for kind in snapshot["kinds_off"] if kind != ReminderKind.DIGEST]
+    return {**snapshot, "kinds_off": kinds_off}
+
+
 def save_preferences(
     db: Session,
     user: User,
@@ -53,7 +62,8 @@ def save_preferences(
         "quiet_end": quiet_end.isoformat() if quiet_end else None,
         "kinds_off": sorted(str(k) for k in ReminderKind if k not in kinds_on),
     }
-    if wanted == (before or _snapshot(ReminderPreference(email_on=True, sms_on=True))):
+    as_it_was = before or _snapshot(ReminderPreference(email_on=True, sms_on=True))
+    if _as_they_receive(wanted, user) == _as_they_receive(as_it_was, user):
         return preference  # saved as it was (or as the defaults): no row, no audit entry
     if preference is None:
         preference = ReminderPreference(user_id=user.id, updated_at=now)

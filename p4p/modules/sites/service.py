@@ -71,8 +71,9 @@ def update_site(
     address: str | None,
     now: datetime,
     actor_id: int,
-) -> None:
-    """Rename, re-address or correct a site's timezone; audited with old and new values.
+) -> bool:
+    """Rename, re-address or correct a site's timezone; audited with old and new values;
+    False, and nothing written, when nothing changes.
 
     A meeting means a local wall-clock time, so on a timezone change every upcoming meeting not
     yet held keeps its local date and time and gets a new UTC instant.
@@ -82,7 +83,7 @@ def update_site(
     old = {"name": site.name, "timezone": site.timezone, "address": site.address}
     new: dict[str, str | int | None] = {"name": name, "timezone": timezone, "address": address}
     if old == new:
-        return
+        return False
     if timezone != site.timezone:
         upcoming = db.scalars(
             select(Meeting)
@@ -109,6 +110,7 @@ def update_site(
         new=new,
     )
     db.flush()
+    return True
 
 
 def create_cohort(
@@ -178,9 +180,10 @@ def update_cohort(
     video_link: str | None,
     now: datetime,
     actor_id: int,
-) -> None:
-    """Rename a cohort or change where it meets or its video link; audited with old and new.
-    The schedule is not changed here: each meeting moves on its own, with a reason."""
+) -> bool:
+    """Rename a cohort or change where it meets or its video link; audited with old and new;
+    False, and nothing written, when nothing changes. The schedule is not changed here: each
+    meeting moves on its own, with a reason."""
     raise_if_any(
         {
             **cohort_name_problems(db, name, cohort.id),
@@ -191,7 +194,7 @@ def update_cohort(
     old = {"name": cohort.name, "location": cohort.location, "video_link": cohort.video_link}
     new = {"name": name, "location": location, "video_link": video_link}
     cohort.name, cohort.location, cohort.video_link = name, location, video_link
-    record_change(
+    return record_change(
         db,
         at=now,
         actor_id=actor_id,

@@ -77,7 +77,7 @@ def edit_site(site_id: int):
     form = SiteForm(obj=site)
     if form.validate_on_submit():
         with problems_on(form):
-            service.update_site(
+            changed = service.update_site(
                 db,
                 site,
                 name=form.name.data,
@@ -87,7 +87,7 @@ def edit_site(site_id: int):
                 actor_id=current_user.id,
             )
         if not form.errors:
-            flash(_("The site is saved."), "success")
+            flash(_("The site is saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("sites.sites"))
     return _site_page(form, site)
 
@@ -151,7 +151,7 @@ def edit_cohort(cohort_id: int):
     form = CohortDetailsForm(obj=cohort)
     if form.validate_on_submit():
         with problems_on(form):
-            service.update_cohort(
+            changed = service.update_cohort(
                 db,
                 cohort,
                 name=form.name.data,
@@ -161,7 +161,7 @@ def edit_cohort(cohort_id: int):
                 actor_id=current_user.id,
             )
         if not form.errors:
-            flash(_("The cohort is saved."), "success")
+            flash(_("The cohort is saved.") if changed else _("Nothing changed."), "success")
             return redirect(url_for("sites.cohort", cohort_id=cohort.id))
     return form_page("coordinator/cohort_edit.html", form, cohort=cohort)
 
