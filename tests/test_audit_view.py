@@ -38,7 +38,10 @@ def test_events_read_newest_first_with_who_what_and_old_to_new(db, factory, coor
     ) in page
     assert "Site closed" in page
     assert f"Moved the meeting {participant.cohort.name} · 5." in page  # the meeting, named
-    assert "Date and time changed from Mar 23, 2026, 10:00\u202fAM to Mar 24, 2026, 11:30\u202fAM." in page
+    assert (
+        "Date and time changed from Mar 23, 2026, 10:00\u202fAM to Mar 24, 2026, 11:30\u202fAM."
+        in page
+    )
     assert "<li>Email: coordinator" in page  # a creation tells only what it was made with
     assert "Coordinator" in page and "the system" in page
 

@@ -88,7 +88,9 @@ def test_visitors_are_sent_to_log_in(client, ids):
         assert client.post(path.format(**ids)).status_code == 302, path
 
 
-@pytest.mark.parametrize(("role", "pages"), [("coordinator", COORDINATOR_PAGES), ("admin", ADMIN_PAGES)])
+@pytest.mark.parametrize(
+    ("role", "pages"), [("coordinator", COORDINATOR_PAGES), ("admin", ADMIN_PAGES)]
+)
 def test_coordinators_open_the_study_work_and_admins_every_admin_page(
     factory, client, ids, role, pages
 ):

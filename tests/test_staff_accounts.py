@@ -67,7 +67,11 @@ def test_an_admin_creates_deactivates_reactivates_and_promotes_a_coordinator(
     assert kim_client.get("/admin/staff").status_code == 200  # her next page, as an admin
     (changed,) = events(db, "role", "user")
     assert (changed.old, changed.new) == ({"role": "coordinator"}, {"role": "admin"})
-    assert [e.action for e in events(db, entity="user")][-3:] == ["deactivate", "reactivate", "role"]
+    assert [e.action for e in events(db, entity="user")][-3:] == [
+        "deactivate",
+        "reactivate",
+        "role",
+    ]
 
 
 def test_ending_sessions_logs_the_person_out_everywhere_and_keeps_their_password(

@@ -169,15 +169,24 @@ class Teller:
         if event.old is None:  # created: what it was made with (the sentence names it)
             if field == "name":
                 return None
-            return None if self._empty(after) else _("%(field)s: %(new)s.", field=label, new=show(after))
+            return (
+                None
+                if self._empty(after)
+                else _("%(field)s: %(new)s.", field=label, new=show(after))
+            )
         if self._empty(before) and not self._empty(after):
             return _("%(field)s set to %(new)s.", field=label, new=show(after))
         if self._empty(after):
-            return None if self._empty(before) else _(
-                "%(field)s removed (it was %(old)s).", field=label, old=show(before)
+            return (
+                None
+                if self._empty(before)
+                else _("%(field)s removed (it was %(old)s).", field=label, old=show(before))
             )
         return _(
-            "%(field)s changed from %(old)s to %(new)s.", field=label, old=show(before), new=show(after)
+            "%(field)s changed from %(old)s to %(new)s.",
+            field=label,
+            old=show(before),
+            new=show(after),
         )
 
     # -- the event -------------------------------------------------------------------------

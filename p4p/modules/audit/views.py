@@ -8,8 +8,8 @@ from p4p.access import allow
 from p4p.db import session as db
 from p4p.modules.audit import queries
 from p4p.modules.audit.forms import AuditFilterForm
-from p4p.modules.auth.models import Role
 from p4p.modules.audit.sentences import Teller
+from p4p.modules.auth.models import Role
 from p4p.modules.sites.queries import all_cohorts, staff_timezone
 from p4p.pagination import requested_page
 

@@ -17,8 +17,7 @@ from p4p.modules.auth import links
 from p4p.modules.auth.models import AuthToken, Role, TokenPurpose, User
 from p4p.modules.auth.service import find_user_by_email, new_nonce, new_user, normalise_email
 from p4p.modules.reminders.models import Reminder, ReminderStatus
-from p4p.phones import PHONE_MAX, phone_problem  # noqa: F401 - the forms import them from here
-from p4p.phones import to_e164
+from p4p.phones import PHONE_MAX, phone_problem, to_e164  # noqa: F401 - the forms import them from here
 from p4p.problems import raise_if_any
 
 EMAIL_MAX = 254
@@ -62,7 +61,9 @@ def create_staff_account(
 ) -> User:
     """A staff account without a password (they set it from their invite link), audited as one
     "create" event with `audit_extra` (a facilitator's sites); Problems if the email is taken."""
-    raise_if_any({"email": _l("Another account has this email.")} if email_in_use(db, email) else {})
+    raise_if_any(
+        {"email": _l("Another account has this email.")} if email_in_use(db, email) else {}
+    )
     phone = to_e164(phone)  # checked by the form
     user = new_user(db, email=email, name=name, role=role, now=now, phone=phone)
     new = {"name": user.name, "email": user.email, "phone": phone, "role": role.value}

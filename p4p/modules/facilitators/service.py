@@ -7,7 +7,6 @@ change to the list is audited with the sites before and after.
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound

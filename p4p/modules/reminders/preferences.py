@@ -30,6 +30,16 @@ def _snapshot(preference: ReminderPreference | None) -> dict | None:
     }
 
 
+# What a person without a preference row gets: everything, by email and text, no quiet hours.
+NO_CHOICES_YET: dict[str, object] = {
+    "email_on": True,
+    "sms_on": True,
+    "quiet_start": None,
+    "quiet_end": None,
+    "kinds_off": [],
+}
+
+
 def _as_they_receive(snapshot: dict, user: User) -> dict:
     """The choices that concern this person: a participant never gets the facilitators'
     digest, so whether it is "off" for them is no choice of theirs."""
@@ -62,7 +72,7 @@ def save_preferences(
         "quiet_end": quiet_end.isoformat() if quiet_end else None,
         "kinds_off": sorted(str(k) for k in ReminderKind if k not in kinds_on),
     }
-    as_it_was = before or _snapshot(ReminderPreference(email_on=True, sms_on=True))
+    as_it_was = before or NO_CHOICES_YET
     if _as_they_receive(wanted, user) == _as_they_receive(as_it_was, user):
         return preference  # saved as it was (or as the defaults): no row, no audit entry
     if preference is None:

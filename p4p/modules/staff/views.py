@@ -43,7 +43,10 @@ def new_account():
         if not form.errors:
             send_invite(db, user, actor_id=current_user.id, now=now())
             flash(
-                _("The account for %(name)s is saved; their invite link is on its way.", name=user.name),
+                _(
+                    "The account for %(name)s is saved; their invite link is on its way.",
+                    name=user.name,
+                ),
                 "success",
             )
             return redirect(url_for("staff.account", user_id=user.id))
