@@ -120,7 +120,7 @@ def test_a_phone_removed_in_the_audit_trail_reads_not_given(factory, db, client)
     )
     assert response.status_code == 302
     trail = coordinator.get("/admin/audit").get_data(as_text=True)
-    assert "→ None" not in trail and "→ —" in trail  # audit shows a dash already
+    assert "None" not in trail and "Phone removed (it was (312) 555-0142)." in trail
 
 
 # -- "Hello Smith,," ---------------------------------------------------------------------------

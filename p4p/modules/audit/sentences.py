@@ -21,6 +21,7 @@ from p4p.modules.audit.models import AuditEvent
 from p4p.modules.audit.queries import WHAT_HAPPENED
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reminders.forms import KIND_LABELS
+from p4p.phones import display_phone
 
 FIELD_NAMES = {
     "name": _l("Name"),
@@ -135,6 +136,8 @@ class Teller:
             return ", ".join(self.labels.get(("site", str(i)), f"#{i}") for i in ids) or _("none")
         if field == "kinds_off":
             return ", ".join(str(KIND_LABELS.get(kind, kind)) for kind in value) or _("none")
+        if field == "phone":
+            return display_phone(value) or str(value)
         if field in ("email_on", "sms_on"):
             return _("on") if value else _("off")
         if field in ("quiet_start", "quiet_end"):
