@@ -150,3 +150,76 @@ def test_saves_that_change_nothing_write_no_entry(app, db, factory, client):
     (changed,) = events(db, "reminder-preferences")
     assert person.post("/preferences", data={**choices, "sms_on": ""}).status_code == 302
     assert events(db, "reminder-preferences") == [changed]
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_every_kind_of_event_reads_as_a_sentence_about_its_subject(app, language):
+    """Each WHAT_HAPPENED entry, and the fuller sentences of some, with their values as the
+    services write them: a sentence naming the subject, no code, no None."""
+    from flask_babel import force_locale
+
+    from p4p.modules.audit.models import AuditEvent
+    from p4p.modules.audit.queries import WHAT_HAPPENED
+    from p4p.modules.audit.sentences import Teller
+
+    samples = {
+        ("enrol", "participant"): (None, {"study_id": "P-1", "name": "Rosa", "email": None,
+                                          "phone": "+13125550142", "language": "es",
+                                          "arm": "partners4pain", "cohort": "Tues", "cohort_id": 1,
+                                          "user_id": 2, "source": "form"}),
+        ("reassign", "participant"): ({"arm": "partners4pain", "cohort_id": 1, "cohort": "Tues"},
+                                      {"arm": "keys_to_wellbeing", "cohort_id": 2, "cohort": "Wed"}),
+        ("meeting-delivery", "meeting"): (
+            {"status": "scheduled", "actual_minutes": None, "sections_covered": [], "note": None},
+            {"status": "held", "actual_minutes": 85, "sections_covered": ["welcome"], "note": "Ok"},
+        ),
+        ("role", "user"): ({"role": "coordinator"}, {"role": "admin"}),
+        ("language", "user"): ({"language": "en"}, {"language": "es"}),
+        ("sites", "user"): ({"site_ids": [7]}, {"site_ids": [7, 8]}),
+        ("reminder-preferences", "user"): (
+            {"email_on": True, "sms_on": True, "quiet_start": None, "quiet_end": None,
+             "kinds_off": []},
+            {"email_on": True, "sms_on": False, "quiet_start": "21:00:00", "quiet_end": "08:00:00",
+             "kinds_off": ["practice"]},
+        ),
+        ("survey-done", "participant"): (None, {"months": 4}),
+        ("export", "export"): (None, {"format": "long", "filters": {"site": 7}, "via": "web"}),
+    }  # fmt: skip
+    labels = {("participant", "1"): "P-1", ("user", "1"): "Dana", ("site", "1"): "North",
+              ("cohort", "1"): "Tues", ("meeting", "1"): "Tues · 3", ("site", "7"): "North",
+              ("site", "8"): "South"}  # fmt: skip
+    with app.test_request_context("/"), force_locale(language):
+        teller = Teller(labels, "America/Chicago")
+        for action, entity in WHAT_HAPPENED:
+            old, new = samples.get((action, entity), (None, None))
+            event = AuditEvent(action=action, entity=entity, entity_id="1", old=old, new=new)
+            told = teller.tell(event)
+            text = " ".join([told.sentence, *told.details])
+            assert told.sentence.endswith("."), (action, entity, text)
+            if entity != "export":
+                assert labels[(entity, "1")] in told.sentence, (action, entity, text)
+            assert "None" not in text and "%(" not in text and f" · {entity}" not in text, text
+        role = teller.tell(
+            AuditEvent(
+                action="role",
+                entity="user",
+                entity_id="1",
+                old={"role": "coordinator"},
+                new={"role": "admin"},
+            )
+        )
+        sites = teller.tell(
+            AuditEvent(
+                action="sites",
+                entity="user",
+                entity_id="1",
+                old={"site_ids": [7]},
+                new={"site_ids": [7, 8]},
+            )
+        )
+    expected = {
+        "en": ("Role changed from Coordinator to Admin.", "Sites changed from North to North, South."),
+        "es": ("Rol: cambió de Coordinador(a) a Administrador(a).",
+               "Sedes: cambió de North a North, South."),
+    }[language]  # fmt: skip
+    assert (role.details[0], sites.details[0]) == expected

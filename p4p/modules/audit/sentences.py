@@ -70,6 +70,7 @@ UNTOLD = {
     "how",
     "months",
 }
+MEETING_STATUS_LABEL = _l("Status")
 ROLE_NAMES = {
     "participant": _l("Participant"),
     "facilitator": _l("Facilitator"),
@@ -159,7 +160,8 @@ class Teller:
 
     def field_sentence(self, event: AuditEvent, field: str) -> str | None:
         old, new = event.old or {}, event.new or {}
-        label = FIELD_NAMES.get(field)
+        label = MEETING_STATUS_LABEL if (event.entity, field) == ("meeting", "status") else None
+        label = label or FIELD_NAMES.get(field)
         if field in UNTOLD or label is None:
             return None
         if field == "meetings_retimed":
@@ -169,8 +171,8 @@ class Teller:
         def show(value) -> str:
             return self.value(field, value, event.entity)
 
-        if event.old is None:  # created: what it was made with (the sentence names it)
-            if field == "name":
+        if event.old is None:  # created: what it was made with, less what the sentence says
+            if (event.action, field) in (("create", "name"), ("attendance", "status")):
                 return None
             return (
                 None
@@ -277,12 +279,13 @@ class Teller:
                 new_cohort=new.get("cohort"),
             ), []
         if key == ("enrol", "participant") and new.get("arm"):
+            contact = ("name", "email", "phone", "language")
             return _(
                 "Enrolled %(subject)s in %(arm)s, cohort %(cohort)s.",
                 subject=subject,
                 arm=self.value("arm", new["arm"]),
                 cohort=new.get("cohort"),
-            ), None
+            ), [line for f in contact if (line := self.field_sentence(event, f))]
         if key == ("export", "export"):
             return _("Exported attendance data (%(format)s).", format=new.get("format")), [
                 line for f in ("filters",) if (line := self.field_sentence(event, f))
