@@ -262,6 +262,10 @@ def confirm_phone():
                 "expired": _("That code has expired. Ask for a new code."),
             }[outcome]
         ]
+        if outcome != "expired":
+            # Not a 422: an error status rolls the request back (p4p.db), and the try it used
+            # must be counted, as the login form's failures are, or tries would be unlimited.
+            return _contact_page(code_form=form, status=200)
     return _contact_page(code_form=form, status=422)
 
 
