@@ -106,9 +106,7 @@ def test_a_texted_invite_expires_like_an_emailed_one(app, factory, db, client, c
     assert client.get(link).status_code == 410
 
 
-def test_the_coordinator_may_text_the_invite_to_someone_with_an_email_too(
-    app, factory, db, client
-):
+def test_the_coordinator_may_text_the_invite_to_someone_with_an_email_too(app, factory, db, client):
     participant = factory.participant()
     participant.user.phone = PHONE
     participant.user.password_hash = None
@@ -238,7 +236,9 @@ def test_phone_change_with_a_wrong_code_then_the_right_one(
 ):
     with SmsProvider() as provider:
         provider.configure(app)
-        response = participant_client.post("/account/contact/phone", data={"phone-phone": "(312) 555-0142"})
+        response = participant_client.post(
+            "/account/contact/phone", data={"phone-phone": "(312) 555-0142"}
+        )
         assert response.status_code == 302
         response.close()
         [text] = provider.received
@@ -326,7 +326,9 @@ def test_an_email_of_another_account_gets_a_field_message(
     factory, db, participant_client, participant
 ):
     other = factory.user("participant")
-    page = participant_client.post("/account/contact/email", data={"email-email": other.email.upper()})
+    page = participant_client.post(
+        "/account/contact/email", data={"email-email": other.email.upper()}
+    )
     assert page.status_code == 422
     text = page.get_data(as_text=True)
     assert "Another account uses this email address." in text and 'id="email-email-error"' in text
@@ -336,7 +338,9 @@ def test_an_email_of_another_account_gets_a_field_message(
 def test_an_email_link_expires(app, factory, db, participant_client, participant, client, clock):
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
-        participant_client.post("/account/contact/email", data={"email-email": "x@example.org"}).close()
+        participant_client.post(
+            "/account/contact/email", data={"email-email": "x@example.org"}
+        ).close()
         [message] = smtp.messages
     link = re.search(r"http://p4p.test(/contact/confirm/\S+)", message.get_content()).group(1)
     clock.advance(hours=25)

@@ -40,9 +40,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_change")),
         sa.UniqueConstraint("secret_hash", name=op.f("uq_contact_change_secret_hash")),
     )
-    op.create_index(
-        op.f("ix_contact_change_user_id"), "contact_change", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_contact_change_user_id"), "contact_change", ["user_id"], unique=False)
 
 
 def downgrade() -> None:

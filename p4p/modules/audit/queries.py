@@ -178,7 +178,9 @@ WHAT_HAPPENED = {
     ("language", "user"): _l("Changed the language of"),
     ("reminder-preferences", "user"): _l("Changed the reminder settings of"),
     ("calendar-link", "user"): _l("Made or stopped the private calendar link of"),
-    ("contact-change-asked", "user"): _l("Asked for a confirmation code or link to change the contact details of"),
+    ("contact-change-asked", "user"): _l(
+        "Asked for a confirmation code or link to change the contact details of"
+    ),
     ("contact-changed", "user"): _l("Confirmed a new email or phone for"),
     ("export", "export"): _l("Exported attendance data"),
 }

@@ -76,9 +76,7 @@ def pending_change(db: Session, user: User, field: str, now: datetime) -> Contac
     )
 
 
-def request_change(
-    db: Session, user: User, field: str, value: str, now: datetime
-) -> ContactChange:
+def request_change(db: Session, user: User, field: str, value: str, now: datetime) -> ContactChange:
     """Start changing the email or phone (`value` already checked and normalised by the form):
     a code or link goes to the new address; audited. Problems, writing nothing, for an email
     of another account, the present value, or too many requests this hour."""

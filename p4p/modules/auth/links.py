@@ -115,9 +115,7 @@ def outbox_key_of(token, channel: str):
     """The key of the outbox row that sends a link by `channel`, as an SQL expression over
     AuthToken's columns (for a join: a link and its row are made together)."""
     kind = case((token.purpose == TokenPurpose.INVITE, INVITE_LINK), else_=RESET_LINK)
-    return (
-        kind + ":t" + cast(token.id, String) + ":u" + cast(token.user_id, String) + ":" + channel
-    )
+    return kind + ":t" + cast(token.id, String) + ":u" + cast(token.user_id, String) + ":" + channel
 
 
 def request_reset(db: Session, identifier: str, now: datetime) -> list[Reminder]:

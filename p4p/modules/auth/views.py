@@ -215,7 +215,9 @@ def contact_details():
 def _ask_change(form, field: str, done: str, prefix: str):
     if form.validate_on_submit():
         try:
-            contact.request_change(db, current_user._get_current_object(), field, form[prefix].data, now())
+            contact.request_change(
+                db, current_user._get_current_object(), field, form[prefix].data, now()
+            )
         except Problems as refused:
             show_on_form(form, refused)
         else:
@@ -251,14 +253,18 @@ def change_phone():
 def confirm_phone():
     form = ContactCodeForm(prefix="code")
     if form.validate_on_submit():
-        outcome = contact.confirm_code(db, current_user._get_current_object(), form.code.data, now())
+        outcome = contact.confirm_code(
+            db, current_user._get_current_object(), form.code.data, now()
+        )
         if outcome == "confirmed":
             flash(_("Your phone number is changed."), "success")
             return redirect(url_for("auth.contact_details"))
         form.code.errors = [
             {
                 "wrong": _("That code is not right. Check the text and try again."),
-                "no tries": _("That code is not right, and that was the last try. Ask for a new code."),
+                "no tries": _(
+                    "That code is not right, and that was the last try. Ask for a new code."
+                ),
                 "expired": _("That code has expired. Ask for a new code."),
             }[outcome]
         ]

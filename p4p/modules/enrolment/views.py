@@ -191,7 +191,10 @@ def invite(participant_id: int):
         user = participant.user
         if send_invite(db, user, actor_id=current_user.id, now=now(), channel=chosen) == "sms":
             flash(
-                _("The invite link is on its way by text to %(phone)s.", phone=display_phone(user.phone)),
+                _(
+                    "The invite link is on its way by text to %(phone)s.",
+                    phone=display_phone(user.phone),
+                ),
                 "success",
             )
         else:
