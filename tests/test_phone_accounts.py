@@ -388,3 +388,83 @@ def test_a_confirm_link_that_is_made_up_is_refused(client):
     assert client.get("/contact/confirm/made-up").status_code == 410
     assert client.post("/contact/confirm/made-up").status_code == 410
     assert client.get("/i/made-up").status_code == 410
+
+
+@pytest.fixture
+def proxied(app_config):
+    """The deployment's own login limits, behind one proxy (as tests/security/test_login_lockout)."""
+    from tests_cleanup import empty_tables
+
+    from p4p import create_app
+    from p4p.config import DEFAULTS
+
+    app = create_app(
+        {
+            **app_config,
+            "PROXY_HOPS": 1,
+            **{
+                name: DEFAULTS[name]
+                for name in (
+                    "LOGIN_RATE_LIMIT",
+                    "LOGIN_ACCOUNT_RATE_LIMIT",
+                    "LOGIN_DEVICE_RATE_LIMIT",
+                )
+            },
+        }
+    )
+    with app.app_context():
+        from p4p.db import get_session
+        from p4p.modules.auth.service import create_user
+
+        create_user(
+            get_session(),
+            email=None,
+            phone=PHONE,
+            name="R",
+            role="participant",
+            now=app_config["CLOCK"](),
+            password=PASSWORD,
+        )
+        get_session().commit()
+    yield app
+    empty_tables(app)
+
+
+def _login_from(client, typed, password, address):
+    return client.post(
+        "/login",
+        data={"email": typed, "password": password},
+        headers={"X-Forwarded-For": address},
+    )
+
+
+def test_guessing_by_phone_counts_on_the_account_in_every_format_and_spares_the_owner(proxied):
+    owner = proxied.test_client()
+    assert _login_from(owner, "(312) 555-0142", PASSWORD, "203.0.113.10").status_code == 302
+    owner.post("/logout", headers={"X-Forwarded-For": "203.0.113.10"})
+    attacker = proxied.test_client()
+    answers = [
+        _login_from(attacker, TYPED_AS[n % len(TYPED_AS)], f"guess {n}", f"198.51.100.{n + 1}")
+        for n in range(12)
+    ]
+    # Five wrong tries in all, whichever way the number was written, then strangers wait.
+    assert [a.status_code for a in answers] == [200] * 5 + [429] * 7
+    # The owner's browser knows the account by its phone, typed another way too.
+    assert _login_from(owner, "+1 312 555 0142", PASSWORD, "203.0.113.10").status_code == 302
+
+
+def test_the_email_change_link_and_the_login_page_in_spanish(app, factory, db, client):
+    participant = factory.participant(language="es")
+    login(client, participant.user.email)
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        client.post("/account/contact/email", data={"email-email": "nuevo@example.org"}).close()
+        [message] = smtp.messages
+    assert message["Subject"] == (
+        "Confirme su nuevo correo electrónico para Vivir bien con dolor de espalda y cuello"
+    )
+    assert "Para confirmarla, abra este enlace:" in message.get_content()
+    client.post("/logout")
+    client.post("/language", data={"language": "es"})
+    page = client.get("/login").get_data(as_text=True)
+    assert "Correo electrónico o número de teléfono" in page

@@ -1,4 +1,5 @@
-"""contact changes: a person's new email or phone, waiting for confirmation from it
+"""contact changes: a person's new email or phone, waiting for confirmation from it; phones
+indexed (logins and resets find people by phone)
 
 Revision ID: 0009
 Revises: 0008
@@ -42,7 +43,10 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_contact_change_user_id"), "contact_change", ["user_id"], unique=False)
 
+    op.create_index(op.f("ix_user_account_phone"), "user_account", ["phone"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_user_account_phone"), table_name="user_account")
     op.drop_index(op.f("ix_contact_change_user_id"), table_name="contact_change")
     op.drop_table("contact_change")

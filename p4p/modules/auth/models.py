@@ -29,7 +29,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(stored_enum(Role, "role", 20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # Indexed: logins, resets and STOP replies look people up by their phone.
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # Changing the nonce ends every session of this user (logout, deactivation, new password).
     session_nonce: Mapped[str] = mapped_column(String(64))
