@@ -82,7 +82,10 @@ def test_a_phone_only_participant_is_invited_by_text_once_and_the_short_link_wor
     assert sent.new == {"phone": PHONE}
 
     client.post("/logout")
-    assert client.get(short).status_code == 200
+    page = client.get(short)
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "with your phone number to log in" in text and 'value="None"' not in text
     response = client.post(short, data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert response.status_code == 302
     assert client.get(short).status_code == 410  # single use
@@ -468,3 +471,23 @@ def test_the_email_change_link_and_the_login_page_in_spanish(app, factory, db, c
     client.post("/language", data={"language": "es"})
     page = client.get("/login").get_data(as_text=True)
     assert "Correo electrónico o número de teléfono" in page
+
+
+def test_login_does_one_password_check_whether_or_not_the_phone_has_an_account(
+    app, factory, db, monkeypatch
+):
+    """The same work for an unknown phone or email as for a known one (the timing test of
+    /reset is in tests/security; a login's cost is its one Argon2 check)."""
+    from p4p.modules.auth import service
+
+    _phone_user(factory, db)
+    checks = []
+    real = service.verify_password
+    monkeypatch.setattr(
+        service, "verify_password", lambda *args: checks.append(args[0]) or real(*args)
+    )
+    with app.app_context():
+        for typed in ("(312) 555-0142", "(312) 555-0199", "nobody@example.org", "12"):
+            checks.clear()
+            assert service.authenticate(db, typed, "wrong password here") is None
+            assert len(checks) == 1, typed
