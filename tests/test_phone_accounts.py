@@ -491,3 +491,44 @@ def test_login_does_one_password_check_whether_or_not_the_phone_has_an_account(
             checks.clear()
             assert service.authenticate(db, typed, "wrong password here") is None
             assert len(checks) == 1, typed
+
+
+def test_codes_asked_for_are_limited_an_hour_and_the_present_number_is_no_change(
+    app, factory, db, participant_client, participant, clock
+):
+    from p4p.modules.auth.contact import CHANGES_PER_HOUR
+
+    with SmsProvider() as provider:
+        provider.configure(app)
+        for _ in range(CHANGES_PER_HOUR):
+            participant_client.post("/account/contact/phone", data={"phone-phone": PHONE}).close()
+        page = participant_client.post("/account/contact/phone", data={"phone-phone": PHONE})
+        assert page.status_code == 422
+        assert "several changes this hour" in page.get_data(as_text=True)
+        assert len(provider.received) == CHANGES_PER_HOUR  # nobody floods a number from here
+        codes = [re.search(r"\d{6}", r["Body"]).group(0) for r in provider.received]
+        clock.advance(minutes=31)  # past CODE_MINUTES (sessions last longer)
+        participant_client.post("/account/contact/code", data={"code-code": codes[-1]})
+    db.expire_all()
+    assert db.get(User, participant.user_id).phone is None  # the code had expired meanwhile
+    page = participant_client.post(
+        "/account/contact/email", data={"email-email": participant.user.email}
+    )
+    assert "This is already your contact" in page.get_data(as_text=True)
+
+
+def test_only_the_latest_code_works(app, factory, db, participant_client, participant):
+    with SmsProvider() as provider:
+        provider.configure(app)
+        participant_client.post("/account/contact/phone", data={"phone-phone": PHONE}).close()
+        participant_client.post(
+            "/account/contact/phone", data={"phone-phone": "+13125550143"}
+        ).close()
+        first, latest = (re.search(r"\d{6}", r["Body"]).group(0) for r in provider.received)
+    if first != latest:
+        participant_client.post("/account/contact/code", data={"code-code": first})
+        db.expire_all()
+        assert db.get(User, participant.user_id).phone is None
+    participant_client.post("/account/contact/code", data={"code-code": latest})
+    db.expire_all()
+    assert db.get(User, participant.user_id).phone == "+13125550143"

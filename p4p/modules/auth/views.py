@@ -32,8 +32,7 @@ from p4p.modules.auth.forms import (
 )
 from p4p.modules.auth.models import ContactField, Role, TokenPurpose
 from p4p.modules.reminders.after_response import run_after_response
-from p4p.problems import Problems, show_on_form
-from p4p.views import form_status
+from p4p.views import form_status, problems_on
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("p4p.auth")
@@ -214,13 +213,11 @@ def contact_details():
 
 def _ask_change(form, field: str, done: str, prefix: str):
     if form.validate_on_submit():
-        try:
+        with problems_on(form):
             contact.request_change(
                 db, current_user._get_current_object(), field, form[prefix].data, now()
             )
-        except Problems as refused:
-            show_on_form(form, refused)
-        else:
+        if not form.errors:
             flash(done, "info")
             return redirect(url_for("auth.contact_details"))
     return _contact_page(**{f"{prefix}_form": form}, status=form_status(form))
