@@ -5,7 +5,15 @@ from conftest import login
 
 from p4p.access import PUBLIC, ROLES_ATTR
 
-PARTICIPANT_PAGES = ["/home", "/weeks", "/weeks/1", "/practice", "/progress", "/check-in"]
+PARTICIPANT_PAGES = [
+    "/home",
+    "/weeks",
+    "/weeks/1",
+    "/practice",
+    "/progress",
+    "/check-in",
+    "/account/contact",
+]
 PARTICIPANT_POSTS = [
     "/weeks/1/done",
     "/weeks/1/plan",
@@ -14,6 +22,9 @@ PARTICIPANT_POSTS = [
     "/practice/1/edit",
     "/practice/1/delete",
     "/check-in",
+    "/account/contact/email",
+    "/account/contact/phone",
+    "/account/contact/code",
 ]
 STAFF_PAGES = ["/staff/"]
 
@@ -37,10 +48,13 @@ def test_only_the_expected_endpoints_are_public(app):
     assert public == [
         "/",
         "/calendar/<token>.ics",
+        "/contact/confirm/<token>",  # the link to a new email proves it without a login
         "/healthz",
+        "/i/<token>",  # the texted invite and reset links: short forms of the two below
         "/invite/<token>",
         "/language",
         "/login",
+        "/r/<token>",
         "/reset",
         "/reset/<token>",
         "/sms/inbound",

@@ -68,7 +68,14 @@ def _check(page, path, failures, *, submit=None, wide_tables_ok=True):
 
 def test_public_pages_have_no_serious_accessibility_problems(browser_session):
     failures = []
-    for path in ("/login", "/reset", "/no-such-page", "/invite/not-a-token"):
+    for path in (
+        "/login",
+        "/reset",
+        "/no-such-page",
+        "/invite/not-a-token",
+        "/i/not-a-token",
+        "/contact/confirm/not-a-token",
+    ):
         _check(browser_session, path, failures)
     _check(browser_session, "/login", failures, submit="button:has-text('Log in')")
     _check(browser_session, "/reset", failures, submit="button:has-text('Send me a link')")
@@ -98,6 +105,30 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
     page.goto(page.base_url + "/preferences")
     page.get_by_label("Quiet from").fill("20:00")
     _check(page, "", failures, submit="button:has-text('Save my choices')")
+    # Contact details: empty forms sent (field errors), then with a code waiting, a wrong code.
+    _check(page, "/account/contact", failures, submit="button:has-text('Email me a link')")
+    _check(page, "/account/contact", failures, submit="button:has-text('Text me a code')")
+    page.get_by_label("New mobile phone number").fill("(312) 555-0142")
+    _check(page, "", failures, submit="button:has-text('Text me a code')")
+    page.get_by_label("The 6-digit code from the text").fill("12")
+    _check(page, "", failures, submit="button:has-text('Confirm the new number')")
+    assert failures == [], "\n".join(failures)
+
+
+def test_the_email_confirmation_page_has_no_serious_accessibility_problems(
+    browser_session, app, db, study, clock
+):
+    from p4p.modules.auth import contact
+    from p4p.modules.auth.models import ContactField
+
+    with app.test_request_context():
+        change = contact.request_change(
+            db, study["participant"].user, ContactField.EMAIL, "new@example.org", clock()
+        )
+        db.commit()
+        link = "/contact/confirm/" + contact._link_token(change.salt)
+    failures = []
+    _check(browser_session, link, failures)
     assert failures == [], "\n".join(failures)
 
 

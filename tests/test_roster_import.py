@@ -11,6 +11,7 @@ from coordinator_helpers import (
     roster_row,
     upload,
 )
+from reminder_helpers import SmsProvider
 from sqlalchemy import select
 
 from p4p.modules.participants.models import Participant
@@ -63,14 +64,17 @@ def test_a_good_file_enrols_everyone_with_one_event_each_then_offers_invites(
     enrolled = events(db, "enrol")
     assert len(enrolled) == 3 and {e.new["source"] for e in enrolled} == {"roster"}
     page = coordinator.get("/admin/roster/invites").get_data(as_text=True)
-    assert "2 participants have an email" in page and "R-0003" not in page
-    with real_smtp(app) as smtp:
+    # The phone-only person is invited too, by text (before: left out for good).
+    assert "3 participants have an email or phone" in page and "R-0003" in page
+    with real_smtp(app) as smtp, SmsProvider() as provider:
+        provider.configure(app)
         page = coordinator.post("/admin/roster/invites", follow_redirects=True).get_data(
             as_text=True
         )
     assert sorted(m["To"] for m in smtp.messages) == ["person1@example.org", "person2@example.org"]
-    assert "2 invite links are on their way" in page and "Everyone with an email" in page
-    assert len(events(db, "invite-sent")) == 2
+    assert [text["To"] for text in provider.received] == ["+17735550199"]
+    assert "3 invite links are on their way" in page and "Everyone with an email or phone" in page
+    assert len(events(db, "invite-sent")) == 3
 
 
 @pytest.mark.parametrize(
@@ -219,6 +223,6 @@ def test_invites_go_out_a_hundred_at_a_time(app, db, cohorts, coordinator):
             as_text=True
         )
         assert len(smtp.messages) == 100
-        assert "20 participants have an email" in page
+        assert "20 participants have an email or phone" in page
         coordinator.post("/admin/roster/invites").close()  # delivered: they go now
         assert len(smtp.messages) == 120

@@ -188,7 +188,7 @@ def test_sending_a_hundred_invites_returns_at_once_and_the_list_shows_their_prog
         assert len(smtp.messages) == 100
     listing = client.get("/admin/participants").get_data(as_text=True)
     assert listing.count("Invite queued") == 0 and listing.count("Invited ") == 100
-    assert "Everyone with an email has been sent an invite link." in client.get(
+    assert "Everyone with an email or phone has been sent an invite link." in client.get(
         "/admin/roster/invites"
     ).get_data(as_text=True)
 

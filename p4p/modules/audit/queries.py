@@ -155,5 +155,9 @@ WHAT_HAPPENED = {
     ("language", "user"): _l("Changed the language of %(subject)s."),
     ("reminder-preferences", "user"): _l("Changed the reminder settings of %(subject)s."),
     ("calendar-link", "user"): _l("Changed the private calendar link of %(subject)s."),
+    ("contact-change-asked", "user"): _l(
+        "Sent a code or link to confirm a new email or phone for %(subject)s."
+    ),
+    ("contact-changed", "user"): _l("Confirmed a new email or phone for %(subject)s."),
     ("export", "export"): _l("Exported attendance data."),
 }

@@ -88,8 +88,8 @@ def invite_refusal(user: User) -> str | None:
     """Why this account cannot be sent an invite link, or None."""
     if not user.active:
         return _l("This account is deactivated.")
-    if not user.email:
-        return _l("There is no email address, so no link can be sent.")
+    if not user.email and not user.phone:
+        return _l("There is no email address or phone number, so no link can be sent.")
     if user.password_hash:
         return _l(
             "The password is set. “Forgot your password?” on the login page sends a new link."
@@ -97,13 +97,16 @@ def invite_refusal(user: User) -> str | None:
     return None
 
 
-def send_invite(db: Session, user: User, *, actor_id: int, now: datetime) -> None:
-    """Queue a new single-use invite link (earlier links stop working); audited with it.
+def send_invite(
+    db: Session, user: User, *, actor_id: int, now: datetime, channel: str | None = None
+) -> str:
+    """Queue a new single-use invite link (earlier links stop working); audited with it. By
+    email, or by text when the person has no email or `channel` is "sms"; the channel used.
 
-    The email goes once the request's work is committed (p4p.modules.auth.links), so a mail
+    The message goes once the request's work is committed (p4p.modules.auth.links), so a mail
     server that is down cannot fail the request, and the account list shows its progress.
     """
-    links.queue_link(db, user, TokenPurpose.INVITE, now)
+    row = links.queue_link(db, user, TokenPurpose.INVITE, now, channel)
     record(
         db,
         at=now,
@@ -111,8 +114,9 @@ def send_invite(db: Session, user: User, *, actor_id: int, now: datetime) -> Non
         action="invite-sent",
         entity="user",
         entity_id=user.id,
-        new={"email": user.email},
+        new={"phone": user.phone} if row.channel == "sms" else {"email": user.email},
     )
+    return row.channel
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,10 @@ def invite_progress(db: Session, user_ids: list[int]) -> dict[int, InviteProgres
     )
     rows = db.execute(
         select(AuthToken.user_id, AuthToken.created_at, Reminder.status, Reminder.sent_at)
-        .outerjoin(Reminder, Reminder.key == links.outbox_key_of(AuthToken))
+        .outerjoin(
+            Reminder,
+            Reminder.key.in_([links.outbox_key_of(AuthToken, ch) for ch in links.CHANNELS]),
+        )
         .where(AuthToken.id.in_(latest))
     )
     progress = {}

@@ -11,7 +11,8 @@ The counts are Flask-Limiter's (its storage: memory, or Redis shared by every wo
 failures are counted (`deduct_when`), and refused tries do not count at all.
 
 The cookie is checked without the database: its signature (the app's secret key), its age, and
-the hash of the email it was issued for, which must be the email being typed. The limiter asks
+the hash of the email or phone it was issued for, which must be the one being typed (a person
+with both gets both hashes, and either may be typed; a phone counts however it is written). The limiter asks
 for it before the view runs, on every login POST; a lookup there would add a query to each try an
 attacker makes. What it cannot do is revocation: changing the secret key forgets every device.
 That is acceptable because the cookie opens nothing; it only spares its device the lockout meant
@@ -25,17 +26,20 @@ from flask import current_app, g, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from p4p.modules.auth.models import User
-from p4p.modules.auth.service import normalise_email
+from p4p.modules.auth.service import login_key
 
 COOKIE_NAME = "p4p_device"
 COOKIE_DAYS = 365
 _SALT = "p4p.known-device"
 
 
-def email_digest(email: str | None) -> str:
+def email_digest(identifier: str | None) -> str:
     """The account as a limiter key and in the cookie: a fixed-length hash of the normalised
-    email, so a megabyte typed as an email is never a key and no address is kept in clear."""
-    return hashlib.sha256(normalise_email(email or "").encode()).hexdigest()[:32]
+    email or E.164 phone, so a megabyte typed as one is never a key and none is kept in clear.
+
+    An account with both an email and a phone has two keys, so a guesser alternating them gets
+    twice LOGIN_ACCOUNT_RATE_LIMIT; a key of its own per account would need a lookup here."""
+    return hashlib.sha256(login_key(identifier).encode()).hexdigest()[:32]
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -45,9 +49,13 @@ def _serializer() -> URLSafeTimedSerializer:
 def remember(response, user: User) -> None:
     """Mark this browser as a known device of the account (after a login, or setting a password
     from an emailed link, which proves the same). A new nonce each time: a fresh device count."""
-    value = _serializer().dumps(
-        {"account": user.id, "email": email_digest(user.email), "nonce": secrets.token_hex(8)}
-    )
+    data = {"account": user.id, "nonce": secrets.token_hex(8)}
+    # Only what the account has: the contact it lacks has no key (itsdangerous compresses a
+    # payload when that is shorter, so a fuller one may start with ".": both are read alike).
+    for key, contact in (("email", user.email), ("phone", user.phone)):
+        if contact:
+            data[key] = email_digest(contact)
+    value = _serializer().dumps(data)
     response.set_cookie(
         COOKIE_NAME,
         value,
@@ -69,8 +77,8 @@ def _device_nonce() -> str | None:
                 data = _serializer().loads(raw, max_age=COOKIE_DAYS * 24 * 3600)
             except BadSignature:  # forged, altered, from another secret, or too old
                 data = None
-            email = request.form.get("email", "")
-            if isinstance(data, dict) and data.get("email") == email_digest(email):
+            typed = email_digest(request.form.get("email", ""))
+            if isinstance(data, dict) and typed in (data.get("email"), data.get("phone")):
                 g.known_device = str(data.get("nonce") or "") or None
     return g.known_device
 

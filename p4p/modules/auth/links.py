@@ -1,4 +1,4 @@
-"""Invite and reset links by email, through the reminder outbox.
+"""Invite and reset links by email or text, through the reminder outbox.
 
 A link goes out as an outbox row of its own kind (INVITE_LINK or RESET_LINK), with the
 reminders' claim, send and retry. The request that asks for one only writes rows, in its own
@@ -15,6 +15,10 @@ with the database and SECRET_KEY gains nothing by it: they can already sign a se
 for any account (it names id:session_nonce, both in the database). A changed SECRET_KEY makes a
 queued link arrive invalid (its page says so, and a new one can be asked for); it ends every
 session too.
+
+By text. A person with no email (or whom the coordinator chooses to text) gets the link by SMS:
+a short route (/i/ and /r/) and a token of 16 bytes (128 bits, 22 characters), so the message
+with its link stays within one 160-character segment. Same salt, expiry, hashing and audit.
 """
 
 import base64
@@ -31,8 +35,9 @@ from sqlalchemy.orm import Session
 
 from p4p.db import session as app_db
 from p4p.messaging import Message
+from p4p.modules.auth import contact
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
-from p4p.modules.auth.service import add_token, find_user_by_email, token_hash
+from p4p.modules.auth.service import add_token, find_login_candidates, phone_of, token_hash
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reminders.after_response import send_after_response, send_now
 from p4p.modules.reminders.models import (
@@ -49,23 +54,49 @@ KIND_OF = {TokenPurpose.INVITE: INVITE_LINK, TokenPurpose.RESET: RESET_LINK}
 PURPOSE_OF = {kind: purpose for purpose, kind in KIND_OF.items()}
 
 
-def _raw_token(salt: str) -> str:
+CHANNELS = ("email", "sms")
+SHORT_TOKEN_BYTES = 16  # 128 bits: as unguessable as needed, short enough for one text
+
+
+def secret_from_salt(salt: str, purpose: bytes, length: int | None = None) -> bytes:
+    """The HMAC, under SECRET_KEY, that a row's salt stands for (see the module's docstring)."""
     key = current_app.config["SECRET_KEY"]
     key = key.encode() if isinstance(key, str) else key
-    digest = hmac.new(key, b"account-link:" + salt.encode(), hashlib.sha256).digest()
+    return hmac.new(key, purpose + salt.encode(), hashlib.sha256).digest()[:length]
+
+
+def _raw_token(salt: str, channel: str = "email") -> str:
+    length = SHORT_TOKEN_BYTES if channel == "sms" else None
+    digest = secret_from_salt(salt, b"account-link:", length)
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def queue_link(db: Session, user: User, purpose: TokenPurpose, now: datetime) -> Reminder:
-    """Issue a link and put its email in the outbox, to go once the request's work is committed."""
+def channel_for(user: User, chosen: str | None = None) -> str | None:
+    """How this person's link goes: the chosen channel if they have that contact, else email
+    when they have one, else text; None when they have neither."""
+    if chosen == "sms" and user.phone:
+        return "sms"
+    if chosen == "email" and user.email:
+        return "email"
+    if user.email:
+        return "email"
+    return "sms" if user.phone else None
+
+
+def queue_link(
+    db: Session, user: User, purpose: TokenPurpose, now: datetime, channel: str | None = None
+) -> Reminder:
+    """Issue a link and put its message in the outbox, to go once the request's work is
+    committed; by email unless `channel` is "sms" or the person has no email."""
+    channel = channel_for(user, channel) or "email"  # why_not() cancels a row with no contact
     salt = secrets.token_urlsafe(32)
-    token = add_token(db, user, purpose, token_hash(_raw_token(salt)), now)
+    token = add_token(db, user, purpose, token_hash(_raw_token(salt, channel)), now)
     kind = KIND_OF[purpose]
     row = Reminder(
-        key=f"{kind}:t{token.id}:u{user.id}:email",  # as outbox_key_of spells it in SQL
+        key=f"{kind}:t{token.id}:u{user.id}:{channel}",  # as outbox_key_of spells it in SQL
         user_id=user.id,
         kind=kind,
-        channel="email",
+        channel=channel,
         payload={"auth_token_id": token.id, "salt": salt},
         due_at=now,
         expires_at=token.expires_at,  # a link that has expired is not worth sending
@@ -80,18 +111,28 @@ def queue_link(db: Session, user: User, purpose: TokenPurpose, now: datetime) ->
     return row
 
 
-def outbox_key_of(token):
-    """The key of the outbox row that mails a link, as an SQL expression over AuthToken's
-    columns (for a join: a link and its row are made together)."""
+def outbox_key_of(token, channel: str):
+    """The key of the outbox row that sends a link by `channel`, as an SQL expression over
+    AuthToken's columns (for a join: a link and its row are made together)."""
     kind = case((token.purpose == TokenPurpose.INVITE, INVITE_LINK), else_=RESET_LINK)
-    return kind + ":t" + cast(token.id, String) + ":u" + cast(token.user_id, String) + ":email"
+    return kind + ":t" + cast(token.id, String) + ":u" + cast(token.user_id, String) + ":" + channel
 
 
-def request_reset(db: Session, email: str, now: datetime) -> Reminder | None:
-    """Queue a reset link for this address if it has an active account, at most
-    RESET_LINKS_PER_HOUR an hour; the queued row, or None."""
-    user = find_user_by_email(db, email)
-    if user is None or not user.active:
+def request_reset(db: Session, identifier: str, now: datetime) -> list[Reminder]:
+    """Queue a reset link for each active account with this email (by email) or this phone
+    (by text: a phone may be shared, and each account's link is its own), at most
+    RESET_LINKS_PER_HOUR an hour each; the queued rows."""
+    channel = "sms" if phone_of(identifier) else "email"
+    rows = []
+    for user in find_login_candidates(db, identifier):
+        row = _reset_for(db, user, channel, now)
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _reset_for(db: Session, user: User, channel: str, now: datetime) -> Reminder | None:
+    if not user.active:
         return None
     recent = db.execute(
         select(func.count(AuthToken.id)).where(
@@ -102,48 +143,64 @@ def request_reset(db: Session, email: str, now: datetime) -> Reminder | None:
     ).scalar_one()
     if recent >= RESET_LINKS_PER_HOUR:
         return None
-    return queue_link(db, user, TokenPurpose.RESET, now)
+    return queue_link(db, user, TokenPurpose.RESET, now, channel)
 
 
-def reset_after_response(email: str, now: datetime) -> None:
+def reset_after_response(identifier: str, now: datetime) -> None:
     """/reset's work, run once its response is delivered (run_after_response).
 
     Looking the address up, queueing and committing cost a few milliseconds only when there
     is an account (2.3 ms of 9 measured in process), so any of it before the response would
     tell who has one; after it, the answer and its timing are the same for every address.
     """
-    row = request_reset(app_db, email, now)
+    rows = request_reset(app_db, identifier, now)
     app_db.commit()  # a transaction of its own, as a scheduler tick's: the request's has ended
-    if row is not None:
-        send_now([row.id])
+    if rows:
+        send_now([row.id for row in rows])
 
 
 def why_not(db: Session, reminder: Reminder) -> str | None:
-    """None while the link's email should go; otherwise why not (the outbox's second look)."""
+    """None while the link's message should go; otherwise why not (the outbox's second look)."""
+    if reminder.kind in contact.CONTACT_KINDS:
+        return contact.why_not(db, reminder)
     token = db.get(AuthToken, reminder.payload.get("auth_token_id"))
     if token is None or token.used_at is not None:
         return "link no longer valid"  # used, or replaced by a newer invite
     if not reminder.user.active:
         return "account inactive"
-    if not reminder.user.email:
-        return "no email contact"
+    if not (reminder.user.email if reminder.channel == "email" else reminder.user.phone):
+        return f"no {reminder.channel} contact"
     return None
 
 
 def render(reminder: Reminder) -> Message:
-    """The link's email in the recipient's language, the link rebuilt from the row's salt."""
+    """The link's email or text in the recipient's language, the link rebuilt from the salt."""
+    if reminder.kind in contact.CONTACT_KINDS:
+        return contact.render(reminder)
     user = reminder.user
     purpose = PURPOSE_OF[reminder.kind]
-    endpoint = "auth.accept_invite" if purpose == TokenPurpose.INVITE else "auth.reset_password"
+    by_text = reminder.channel == "sms"
+    if purpose == TokenPurpose.INVITE:
+        endpoint = "auth.short_invite" if by_text else "auth.accept_invite"
+    else:
+        endpoint = "auth.short_reset" if by_text else "auth.reset_password"
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):  # sent after the request, or by a tick
-        link = base + url_for(endpoint, token=_raw_token(reminder.payload["salt"]))
+        token = _raw_token(reminder.payload["salt"], reminder.channel)
+        link = base + url_for(endpoint, token=token)
     hours = current_app.config[
         "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
     ]
     with force_locale(user.language or "en"):
         # Invites and resets go to participants too: the arm-neutral study name, never "p4p".
-        study = get_program().name_in(user.language or "en")
+        program = get_program()
+        if by_text:
+            # why_not() cancels a text to someone without a phone before it renders.
+            assert user.phone is not None
+            study = program.name_in(user.language or "en", short=True)
+            text = render_template(f"sms/{purpose}.txt", study=study, link=link, hours=hours)
+            return Message(to=user.phone, subject="", text=text.strip())
+        study = program.name_in(user.language or "en")
         if purpose == TokenPurpose.INVITE:
             subject = _("Welcome to %(study)s: set your password", study=study)
         else:

@@ -29,7 +29,8 @@ class User(UserMixin, Base):
     role: Mapped[str] = mapped_column(stored_enum(Role, "role", 20))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     language: Mapped[str] = mapped_column(String(8), default="en")
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # Indexed: logins, resets and STOP replies look people up by their phone.
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     # Changing the nonce ends every session of this user (logout, deactivation, new password).
     session_nonce: Mapped[str] = mapped_column(String(64))
@@ -68,3 +69,33 @@ class AuthToken(Base):
     used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class ContactField(StrEnum):
+    EMAIL = "email"
+    PHONE = "phone"
+
+
+class ContactChange(Base):
+    """A person's request to change their own email or phone, waiting for them to confirm it
+    from the new address (p4p.modules.auth.contact). The code or link is rebuilt from the salt
+    under SECRET_KEY when it is sent; only its hash is kept for checking."""
+
+    __tablename__ = "contact_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    field: Mapped[str] = mapped_column(stored_enum(ContactField, "field", 8))
+    new_value: Mapped[str] = mapped_column(String(254))
+    salt: Mapped[str] = mapped_column(String(64))
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    # Set when it is confirmed, replaced by a newer request, or out of tries: it is over.
+    ended_at: Mapped[datetime | None]
+    confirmed_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()

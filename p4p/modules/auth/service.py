@@ -12,6 +12,11 @@ from sqlalchemy.orm import Session
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import AuthToken, TokenPurpose, User
 from p4p.modules.auth.passwords import hash_password, verify_password
+from p4p.phones import e164_or_none
+
+# Accounts one phone may sign in to (a couple enrolled together may share one). A login by that
+# phone tries the password on each, so the number bounds the extra work a shared phone costs.
+SHARED_PHONE_MAX = 4
 
 
 def normalise_email(email: str) -> str:
@@ -91,13 +96,48 @@ def find_user_by_email(db: Session, email: str) -> User | None:
     return db.scalar(select(User).where(func.lower(User.email) == normalise_email(email)))
 
 
-def authenticate(db: Session, email: str, password: str) -> User | None:
-    """The user for these credentials, or None; the same work is done whether or not the email exists."""
-    user = find_user_by_email(db, email) if email else None
-    password_ok = verify_password(user.password_hash if user else None, password)
-    if user is None or not password_ok or not user.active:
+def phone_of(identifier: str | None) -> str | None:
+    """The E.164 number a typed login identifier stands for, or None when it is an email (or
+    nothing that reads as a phone number)."""
+    if not identifier or "@" in identifier:
         return None
-    return user
+    return e164_or_none(identifier)
+
+
+def login_key(identifier: str | None) -> str:
+    """The identifier as the login limits and device cookies compare it: the E.164 number for
+    a phone however it was typed, else the normalised email."""
+    return phone_of(identifier) or normalise_email(identifier or "")
+
+
+def find_login_candidates(db: Session, identifier: str) -> list[User]:
+    """The accounts a login or reset identifier names: the one with this email, or those with
+    this phone (at most SHARED_PHONE_MAX, oldest first)."""
+    phone = phone_of(identifier)
+    if phone is not None:
+        return list(
+            db.scalars(
+                select(User).where(User.phone == phone).order_by(User.id).limit(SHARED_PHONE_MAX)
+            )
+        )
+    user = find_user_by_email(db, identifier) if identifier else None
+    return [user] if user is not None else []
+
+
+def authenticate(db: Session, identifier: str, password: str) -> User | None:
+    """The user for these credentials (an email or a phone number), or None.
+
+    The same work is done whether or not the identifier exists: one password check against a
+    dummy hash when no account has it. A shared phone checks each of its accounts' passwords.
+    """
+    candidates = find_login_candidates(db, identifier)
+    if not candidates:
+        verify_password(None, password)
+        return None
+    for user in candidates:
+        if verify_password(user.password_hash, password) and user.active:
+            return user
+    return None
 
 
 def record_login(db: Session, user: User, now: datetime) -> None:

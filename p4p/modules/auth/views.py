@@ -19,11 +19,20 @@ from p4p.access import allow, public
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.extensions import limiter
+from p4p.forms import ConfirmForm
 from p4p.logs import email_reference
-from p4p.modules.auth import devices, links, service
-from p4p.modules.auth.forms import LoginForm, NewPasswordForm, RequestResetForm
-from p4p.modules.auth.models import Role, TokenPurpose
+from p4p.modules.auth import contact, devices, links, service
+from p4p.modules.auth.forms import (
+    ContactCodeForm,
+    ContactEmailForm,
+    ContactPhoneForm,
+    LoginForm,
+    NewPasswordForm,
+    RequestResetForm,
+)
+from p4p.modules.auth.models import ContactField, Role, TokenPurpose
 from p4p.modules.reminders.after_response import run_after_response
+from p4p.views import form_status, problems_on
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("p4p.auth")
@@ -83,7 +92,9 @@ def login():
         if user is None:
             log.warning("failed login for %s", email_reference(form.email.data))
             devices.note_failure()
-            form.password.errors.append(_("That email and password do not match an account."))
+            form.password.errors.append(
+                _("That email or phone number and password do not match an account.")
+            )
         else:
             session.clear()  # a fresh session at login, so an old cookie cannot be fixed on
             login_user(user)
@@ -130,9 +141,22 @@ def accept_invite(token):
     return _password_page(token, TokenPurpose.INVITE, "auth/accept_invite.html")
 
 
+@bp.route("/i/<token>", methods=["GET", "POST"])
+@public
+def short_invite(token):
+    """The invite link as texted: short, so the message fits one SMS (links.render)."""
+    return _password_page(token, TokenPurpose.INVITE, "auth/accept_invite.html")
+
+
 @bp.route("/reset/<token>", methods=["GET", "POST"])
 @public
 def reset_password(token):
+    return _password_page(token, TokenPurpose.RESET, "auth/reset_password.html")
+
+
+@bp.route("/r/<token>", methods=["GET", "POST"])
+@public
+def short_reset(token):
     return _password_page(token, TokenPurpose.RESET, "auth/reset_password.html")
 
 
@@ -144,8 +168,12 @@ def request_reset():
     if form.validate_on_submit():
         # All of it after the response, so its timing does not tell who has an account.
         run_after_response(links.reset_after_response, form.email.data, now())
-        # The same answer either way, so the page does not reveal who has an account.
-        flash(_("If that email has an account, we sent it a link. Check your email."), "info")
+        # The same answer either way, so the page does not reveal who has an account (a phone
+        # number gets words of its own: which kind was typed is no secret).
+        if service.phone_of(form.email.data):
+            flash(_("If that phone number has an account, we texted it a link."), "info")
+        else:
+            flash(_("If that email has an account, we sent it a link. Check your email."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/request_reset.html", form=form)
 
@@ -161,3 +189,103 @@ def change_language():
     if current_user.is_authenticated:
         service.set_language(db, current_user._get_current_object(), language, now())
     return redirect(_safe_next(request.form.get("next")) or url_for("home.index"))
+
+
+def _contact_page(email_form=None, phone_form=None, code_form=None, status=200):
+    user = current_user._get_current_object()
+    moment = now()
+    return render_template(
+        "auth/contact.html",
+        user=user,
+        email_form=email_form or ContactEmailForm(formdata=None, prefix="email"),
+        phone_form=phone_form or ContactPhoneForm(formdata=None, prefix="phone"),
+        code_form=code_form or ContactCodeForm(formdata=None, prefix="code"),
+        email_waiting=contact.pending_change(db, user, ContactField.EMAIL, moment),
+        phone_waiting=contact.pending_change(db, user, ContactField.PHONE, moment),
+    ), status
+
+
+@bp.route("/account/contact")
+@allow(Role.PARTICIPANT)
+def contact_details():
+    return _contact_page()
+
+
+def _ask_change(form, field: str, done: str, prefix: str):
+    if form.validate_on_submit():
+        with problems_on(form):
+            contact.request_change(
+                db, current_user._get_current_object(), field, form[prefix].data, now()
+            )
+        if not form.errors:
+            flash(done, "info")
+            return redirect(url_for("auth.contact_details"))
+    return _contact_page(**{f"{prefix}_form": form}, status=form_status(form))
+
+
+@bp.route("/account/contact/email", methods=["POST"])
+@allow(Role.PARTICIPANT)
+def change_email():
+    return _ask_change(
+        ContactEmailForm(prefix="email"),
+        ContactField.EMAIL,
+        _("We sent a link to your new email address. Open it to confirm the change."),
+        "email",
+    )
+
+
+@bp.route("/account/contact/phone", methods=["POST"])
+@allow(Role.PARTICIPANT)
+def change_phone():
+    return _ask_change(
+        ContactPhoneForm(prefix="phone"),
+        ContactField.PHONE,
+        _("We texted a code to your new number. Type it below to confirm the change."),
+        "phone",
+    )
+
+
+@bp.route("/account/contact/code", methods=["POST"])
+@allow(Role.PARTICIPANT)
+def confirm_phone():
+    form = ContactCodeForm(prefix="code")
+    if form.validate_on_submit():
+        outcome = contact.confirm_code(
+            db, current_user._get_current_object(), form.code.data, now()
+        )
+        if outcome == "confirmed":
+            flash(_("Your phone number is changed."), "success")
+            return redirect(url_for("auth.contact_details"))
+        form.code.errors = [
+            {
+                "wrong": _("That code is not right. Check the text and try again."),
+                "no tries": _(
+                    "That code is not right, and that was the last try. Ask for a new code."
+                ),
+                "expired": _("That code has expired. Ask for a new code."),
+            }[outcome]
+        ]
+        if outcome != "expired":
+            # Not a 422: an error status rolls the request back (p4p.db), and the try it used
+            # must be counted, as the login form's failures are, or tries would be unlimited.
+            return _contact_page(code_form=form, status=200)
+    return _contact_page(code_form=form, status=422)
+
+
+@bp.route("/contact/confirm/<token>", methods=["GET", "POST"])
+@public
+def confirm_email(token):
+    """The link mailed to a new address. Opening it shows a button: mail scanners that follow
+    links do not confirm anything; the person does, logged in or not (the link proves it)."""
+    change = contact.find_email_change(db, token, now())
+    if change is None:
+        return render_template("auth/contact_link_invalid.html"), 410
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        if not contact.confirm_email(db, change, now()):
+            return render_template("auth/contact_link_invalid.html"), 410
+        flash(_("Your email address is changed."), "success")
+        if current_user.is_authenticated:
+            return redirect(url_for("auth.contact_details"))
+        return redirect(url_for("auth.login"))
+    return render_template("auth/contact_confirm_email.html", form=form, change=change)

@@ -90,7 +90,9 @@ class ParticipantForm(AssignmentFields):
     )
     email = StringField(
         _l("Email"),
-        description=_l("An email or a phone number is needed; the invite link goes by email."),
+        description=_l(
+            "An email or a phone number is needed; the invite link goes by email, or by text to a phone."
+        ),
         validators=[Length(max=EMAIL_MAX)],
     )
     phone = StringField(_l("Phone"), validators=[Length(max=PHONE_MAX)])

@@ -60,7 +60,8 @@ def cohort_or_none(db: Session, cohort_id: int | str | None) -> Cohort | None:
 
 
 def invite_queue(db: Session) -> list[Participant]:
-    """Participants who can be invited and never were: an email, active, no password yet."""
+    """Participants who can be invited and never were: an email or a phone (their link goes
+    by text), active, no password yet."""
     invited = exists().where(
         AuthToken.user_id == Participant.user_id, AuthToken.purpose == TokenPurpose.INVITE
     )
@@ -69,7 +70,7 @@ def invite_queue(db: Session) -> list[Participant]:
         .join(Participant.user)
         .where(
             Participant.withdrawn_at.is_(None),
-            User.email.is_not(None),
+            User.email.is_not(None) | User.phone.is_not(None),
             User.active.is_(True),
             User.password_hash.is_(None),
             ~invited,

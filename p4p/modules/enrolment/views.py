@@ -26,6 +26,7 @@ from p4p.modules.enrolment.forms import (
 )
 from p4p.modules.sites.queries import all_cohorts, all_sites
 from p4p.pagination import requested_page
+from p4p.phones import display_phone
 from p4p.views import form_page, problems_on
 
 bp = Blueprint("enrolment", __name__, url_prefix="/admin")
@@ -185,11 +186,19 @@ def invite(participant_id: int):
     if refusal:
         flash(str(refusal), "warning")
     else:
-        send_invite(db, participant.user, actor_id=current_user.id, now=now())
-        flash(
-            _("The invite link to %(email)s is on its way.", email=participant.user.email),
-            "success",
-        )
+        # The coordinator may choose a text for someone with both; anything else: the default.
+        chosen = request.form.get("channel") if request.form.get("channel") == "sms" else None
+        user = participant.user
+        if send_invite(db, user, actor_id=current_user.id, now=now(), channel=chosen) == "sms":
+            flash(
+                _(
+                    "The invite link is on its way by text to %(phone)s.",
+                    phone=display_phone(user.phone),
+                ),
+                "success",
+            )
+        else:
+            flash(_("The invite link to %(email)s is on its way.", email=user.email), "success")
     return redirect(url_for("enrolment.participant", participant_id=participant.id))
 
 

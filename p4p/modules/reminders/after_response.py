@@ -48,13 +48,13 @@ def send_after_response(reminder_id: int) -> None:
 
 
 def send_now(reminder_ids: list[int]) -> None:
-    """Send these email rows now if they are still planned; the scheduler retries failures."""
-    from p4p.messaging import get_sender
+    """Send these rows (emails or texts) now if they are still planned; the scheduler retries
+    failures."""
     from p4p.modules.reminders.sending import send_these
-    from p4p.modules.reminders.tasks import worker_name
+    from p4p.modules.reminders.tasks import senders, worker_name
 
     config = current_app.config
-    result = send_these(db, reminder_ids, now(), {"email": get_sender()}, worker_name(), config)
+    result = send_these(db, reminder_ids, now(), senders(), worker_name(), config)
     log.info(
         "after the response: sent %d, retrying %d, failed %d of %d",
         *(result.sent, result.retried, result.failed, len(reminder_ids)),

@@ -38,7 +38,11 @@ MEETING_MOVED = "meeting-moved"
 # hours nor preferences hold them back (a person who asked for a reset wants it now).
 INVITE_LINK = "invite-link"
 RESET_LINK = "reset-link"
-ACCOUNT_LINK_KINDS = frozenset({INVITE_LINK, RESET_LINK})
+# A code (by text) or link (by email) confirming a person's new phone or email
+# (p4p.modules.auth.contact): sent to the new address, not to the account's current one.
+CONTACT_CODE = "contact-code"
+CONTACT_LINK = "contact-link"
+ACCOUNT_LINK_KINDS = frozenset({INVITE_LINK, RESET_LINK, CONTACT_CODE, CONTACT_LINK})
 
 
 def opt_out_kind(kind: str) -> str:
