@@ -138,13 +138,8 @@ class CallForm(Form):
     note = TextAreaField(
         _l("Short note (optional)"),
         filters=[strip_text],
-        validators=[
-            Optional(),
-            Length(
-                max=CALL_NOTE_MAX,
-                message=_l("Keep the note under %(n)d characters.", n=CALL_NOTE_MAX),
-            ),
-        ],
+        # The form's length bound answers an over-long note ("Keep this to 300 characters.").
+        validators=[Optional(), Length(max=CALL_NOTE_MAX)],
     )
 
     def __init__(self, *args, today=None, **kwargs):
