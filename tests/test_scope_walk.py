@@ -11,7 +11,7 @@ import pytest
 from conftest import login
 from sqlalchemy import func, select
 
-from p4p.modules.attendance.models import Attendance
+from p4p.modules.attendance.models import Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.audit.models import AuditEvent
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder
@@ -128,6 +128,8 @@ def _changes(db):
         db.scalar(select(func.count(Attendance.id))),
         db.scalar(select(func.count(PracticeLog.id))),
         db.scalar(select(func.count(AuditEvent.id))),
+        db.scalar(select(func.count(FollowUpCall.id))),
+        db.scalar(select(func.count(FollowUpDismissal.id))),
         tuple(db.scalars(select(Reminder.status).order_by(Reminder.id))),
     )
 
