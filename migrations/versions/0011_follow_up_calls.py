@@ -53,9 +53,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_follow_up_call")),
     )
-    op.create_index(
-        op.f("ix_follow_up_call_participant_id"), "follow_up_call", ["participant_id"]
-    )
+    op.create_index(op.f("ix_follow_up_call_participant_id"), "follow_up_call", ["participant_id"])
     op.create_table(
         "follow_up_dismissal",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -144,7 +144,11 @@ def new_since_dismissal(
             return True
         if reason == "missed" and latest_miss is not None and latest_miss > dismissal.dismissed_at:
             return True
-        if reason == "no-practice" and latest_log is not None and latest_log > dismissal.dismissed_at:
+        if (
+            reason == "no-practice"
+            and latest_log is not None
+            and latest_log > dismissal.dismissed_at
+        ):
             return True
     return False
 

@@ -168,7 +168,9 @@ WHAT_HAPPENED = {
     ("return", "participant"): _l("Brought back into the study"),
     ("survey-done", "participant"): _l("Marked a follow-up survey done for"),
     ("follow-up-call", "participant"): _l("Recorded a follow-up call to"),
-    ("follow-up-dismiss", "participant"): _l("Set aside the follow-up call (until something new happens) for"),
+    ("follow-up-dismiss", "participant"): _l(
+        "Set aside the follow-up call (until something new happens) for"
+    ),
     ("create", "user"): _l("Created the account"),
     ("update", "user"): _l("Changed the name or phone of"),
     ("invite-sent", "user"): _l("Sent an invite link to"),
