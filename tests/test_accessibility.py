@@ -143,6 +143,7 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
         f"/staff/meetings/{meeting.id}/delivery",
         f"/staff/participants/{person.id}",
         f"/staff/participants/{person.id}/makeup",
+        f"/staff/participants/{person.id}/call",
     ):
         _check(page, path, failures)
     _check(
@@ -156,6 +157,13 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
         f"/staff/participants/{person.id}/makeup",
         failures,
         submit="button:has-text('Save the make-up')",
+    )
+    # Sent without an outcome: the page again with its messages.
+    _check(
+        page,
+        f"/staff/participants/{person.id}/call",
+        failures,
+        submit="button:has-text('Save the call')",
     )
     assert failures == [], "\n".join(failures)
 

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from p4p.db import Base
 from p4p.models import import_all_models
-from p4p.modules.attendance.models import Attendance, AttendanceStatus
+from p4p.modules.attendance.models import Attendance, AttendanceStatus, CallOutcome, FollowUpCall
 from p4p.modules.auth.models import AuthToken, TokenPurpose
 from p4p.modules.reminders.models import Reminder
 
@@ -33,6 +33,7 @@ def test_every_enum_column_stores_the_values_of_its_enum():
         ("attendance", "mode"),
         ("attendance", "status"),
         ("auth_token", "purpose"),
+        ("follow_up_call", "outcome"),
         ("meeting", "mode"),
         ("meeting", "status"),
         ("reminder", "status"),
@@ -79,7 +80,8 @@ def test_the_migrations_build_the_check_constraints_the_models_derive(app):
 
 @pytest.fixture
 def one_row_each(factory, db, clock):
-    """A row in every table that has an enum column (user, token, meeting, attendance, reminder)."""
+    """A row in every table that has an enum column (user, token, meeting, attendance, reminder,
+    follow-up call)."""
     participant = factory.participant()
     meeting = participant.cohort.meetings[0]
     now = clock()
@@ -108,6 +110,12 @@ def one_row_each(factory, db, clock):
                 expires_at=now + timedelta(days=1),
                 created_at=now,
                 updated_at=now,
+            ),
+            FollowUpCall(
+                participant_id=participant.id,
+                called_at=now,
+                outcome=CallOutcome.REACHED,
+                recorded_at=now,
             ),
         ]
     )

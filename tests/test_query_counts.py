@@ -133,3 +133,61 @@ def test_dashboard_and_sheet_run_the_same_queries_at_two_sizes(
     _add_participants(factory, cohorts, 300, clock)
     large = measure()
     assert small == large, (small, large)
+
+
+def _calls_and_dismissals(factory, cohorts, clock, done: set[int]) -> None:
+    """Two calls for every other person on the list and a dismissal for every fifth, so the
+    list reads call records and dismissals at both sizes."""
+    from p4p.modules.attendance.models import FollowUpCall, FollowUpDismissal
+
+    db = factory.db
+    people = db.scalars(
+        select(Participant)
+        .where(Participant.cohort_id.in_([c.id for c in cohorts]))
+        .order_by(Participant.id)
+    ).all()
+    for index, person in enumerate(people):
+        if person.id in done:
+            continue
+        done.add(person.id)
+        if index % 2 == 0:
+            for hours in (1, 2):
+                db.add(
+                    FollowUpCall(
+                        participant_id=person.id,
+                        called_at=clock() - timedelta(hours=hours),
+                        outcome="no_answer",
+                        note="try later",
+                        recorded_at=clock(),
+                    )
+                )
+        if index % 5 == 0:
+            db.add(
+                FollowUpDismissal(
+                    participant_id=person.id,
+                    dismissed_at=clock() - timedelta(days=1),
+                    reasons="not-activated",  # nothing new since: the person leaves the list
+                )
+            )
+    db.commit()
+
+
+def test_follow_up_list_with_call_records_runs_the_same_queries_at_two_sizes(
+    factory, client, count_queries, clock
+):
+    site, cohorts = _staff_site(factory, clock, 6)
+    done: set[int] = set()
+    _calls_and_dismissals(factory, cohorts, clock, done)
+    login(client, factory.facilitator(site).email)
+
+    def measure():
+        with count_queries() as counter:
+            page = client.get("/staff/").get_data(as_text=True)
+        return counter.count, page.count("Last call:")
+
+    small, small_calls = measure()
+    _add_participants(factory, cohorts, 300, clock)
+    _calls_and_dismissals(factory, cohorts, clock, done)
+    large, large_calls = measure()
+    assert (small_calls, large_calls) == (2, 122)
+    assert small == large

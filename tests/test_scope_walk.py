@@ -12,7 +12,7 @@ from conftest import login
 from sqlalchemy import func, select
 
 from p4p.access import PUBLIC, ROLES_ATTR
-from p4p.modules.attendance.models import Attendance
+from p4p.modules.attendance.models import Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.audit.models import AuditEvent
 from p4p.modules.auth.models import Role
 from p4p.modules.practice.models import PracticeLog
@@ -137,6 +137,8 @@ def _changes(db):
         db.scalar(select(func.count(Attendance.id))),
         db.scalar(select(func.count(PracticeLog.id))),
         db.scalar(select(func.count(AuditEvent.id))),
+        db.scalar(select(func.count(FollowUpCall.id))),
+        db.scalar(select(func.count(FollowUpDismissal.id))),
         tuple(db.scalars(select(Reminder.status).order_by(Reminder.id))),
     )
 

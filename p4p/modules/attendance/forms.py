@@ -2,12 +2,20 @@
 read from the request by `read_sheet` rather than declared field by field."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectMultipleField, TextAreaField
+from wtforms import DateField, RadioField, SelectMultipleField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from p4p.forms import Form, IntegerField, ascii_whole_number, hidden_characters_problem
+from p4p.forms import (
+    Form,
+    IntegerField,
+    ascii_whole_number,
+    hidden_characters_problem,
+    plausible_date,
+    strip_text,
+)
+from p4p.modules.attendance.models import CallOutcome
 from p4p.modules.attendance.service import MODES, STATUSES, Mark
 
 NOTE_MAX = 200
@@ -100,3 +108,44 @@ class MakeupForm(Form):
         meeting_date = self._meeting_dates.get(self.meeting_id.data)
         if field.data and meeting_date and field.data < meeting_date:
             raise ValidationError(_l("A make-up comes after the meeting it makes up."))
+
+
+CALL_NOTE_MAX = 300
+CALL_OUTCOME_LABELS = {
+    CallOutcome.REACHED: _l("Reached them"),
+    CallOutcome.LEFT_MESSAGE: _l("Left a message"),
+    CallOutcome.NO_ANSWER: _l("No answer"),
+    CallOutcome.WRONG_NUMBER: _l("Wrong number"),
+    CallOutcome.OTHER: _l("Other"),
+}
+
+
+class CallForm(Form):
+    """A follow-up call: the day and time in the site's local time (now unless changed)."""
+
+    called_on = DateField(
+        _l("Day of the call"),
+        validators=[InputRequired(_l("Enter the day of the call.")), plausible_date],
+    )
+    called_time = TimeField(
+        _l("Time of the call"), validators=[InputRequired(_l("Enter the time of the call."))]
+    )
+    outcome = RadioField(
+        _l("How did it go?"),
+        choices=[SelectChoice(key.value, label) for key, label in CALL_OUTCOME_LABELS.items()],
+        validators=[InputRequired(_l("Choose how the call went."))],
+    )
+    note = TextAreaField(
+        _l("Short note (optional)"),
+        filters=[strip_text],
+        # The form's length bound answers an over-long note ("Keep this to 300 characters.").
+        validators=[Optional(), Length(max=CALL_NOTE_MAX)],
+    )
+
+    def __init__(self, *args, today=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._today = today
+
+    def validate_called_on(self, field):
+        if field.data and self._today and field.data > self._today:
+            raise ValidationError(_l("The date cannot be in the future."))

@@ -52,3 +52,45 @@ class Attendance(Base):
     recorded_by: Mapped[User | None] = relationship()
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CallOutcome(StrEnum):
+    REACHED = "reached"
+    LEFT_MESSAGE = "left_message"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+    OTHER = "other"
+
+
+class FollowUpCall(Base):
+    """A facilitator's call to someone on the follow-up list: when, how it went, a short note."""
+
+    __tablename__ = "follow_up_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), index=True
+    )
+    called_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(stored_enum(CallOutcome, "outcome", 16))
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime]
+
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class FollowUpDismissal(Base):
+    """Someone taken off the follow-up list "until something new happens" (one row per person,
+    replaced by the next dismissal). `reasons` keeps the list's reasons at that moment, so a
+    reason that was not among them counts as new."""
+
+    __tablename__ = "follow_up_dismissal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    participant_id: Mapped[int] = mapped_column(
+        ForeignKey("participant.id", ondelete="CASCADE"), unique=True
+    )
+    dismissed_at: Mapped[datetime]
+    dismissed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reasons: Mapped[str] = mapped_column(String(80))  # comma-separated keys of REASONS

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, local_today
-from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.attendance.models import ATTENDED, Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
@@ -35,6 +35,7 @@ class MeetingToRecord:
 class FollowUp:
     participant: Participant
     reasons: list[str]  # keys: missed, no-practice, not-activated
+    last_call: FollowUpCall | None = None
 
 
 def _ended(meeting: Meeting, now: datetime) -> bool:
@@ -89,18 +90,131 @@ def dashboard(db: Session, user: User, now: datetime):
 
 def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
     """Active participants who missed 2 meetings in a row, logged no practice for 14 days,
-    or never set their password, in the user's sites; seven queries for any number of people."""
+    or never set their password, in the user's sites, less those dismissed with nothing new
+    since (see `new_since_dismissal`), each with their latest call; eleven queries for any
+    number of people."""
     site_ids = visible_site_ids(db, user)
     scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
     flagged = follow_up_reasons(db, now, scope)
+    ids = list(flagged)
+    dismissed = {
+        d.participant_id: d
+        for d in db.scalars(
+            select(FollowUpDismissal).where(FollowUpDismissal.participant_id.in_(ids))
+        )
+    }
+    latest_miss, latest_log = _latest_miss_and_log(db, list(dismissed), now)
+    shown = [
+        pid
+        for pid in ids
+        if pid not in dismissed
+        or new_since_dismissal(
+            flagged[pid].reasons, dismissed[pid], latest_miss.get(pid), latest_log.get(pid)
+        )
+    ]
     participants = db.scalars(
         select(Participant)
         .join(Cohort, Cohort.id == Participant.cohort_id)
-        .where(Participant.id.in_(list(flagged)))
-        .options(joinedload(Participant.user), joinedload(Participant.cohort))
+        .where(Participant.id.in_(shown))
+        .options(
+            joinedload(Participant.user),
+            joinedload(Participant.cohort).joinedload(Cohort.site),
+        )
         .order_by(Cohort.name, Participant.study_id)
     ).all()
-    return [FollowUp(p, flagged[p.id].reasons) for p in participants]
+    calls = latest_calls(db, shown)
+    return [FollowUp(p, flagged[p.id].reasons, calls.get(p.id)) for p in participants]
+
+
+def new_since_dismissal(
+    reasons: list[str],
+    dismissal: FollowUpDismissal,
+    latest_miss: datetime | None,
+    latest_log: datetime | None,
+) -> bool:
+    """Whether a dismissed person is back on the list: one of today's reasons is new.
+
+    A reason is new when it was not among the reasons at the dismissal; "missed" is also new
+    when the latest missed meeting started after the dismissal (a further miss, not the same
+    streak); "no-practice" is also new when practice was logged after the dismissal (so this
+    quiet spell began after it). "not-activated" can only be new by the first rule."""
+    before = set(dismissal.reasons.split(","))
+    for reason in reasons:
+        if reason not in before:
+            return True
+        if reason == "missed" and latest_miss is not None and latest_miss > dismissal.dismissed_at:
+            return True
+        if (
+            reason == "no-practice"
+            and latest_log is not None
+            and latest_log > dismissal.dismissed_at
+        ):
+            return True
+    return False
+
+
+def _latest_miss_and_log(
+    db: Session, participant_ids: list[int], now: datetime
+) -> tuple[dict[int, datetime], dict[int, datetime]]:
+    """Per person: the start of their latest missed meeting (started, not cancelled, not made
+    up) and when they last logged practice; two queries."""
+    missed = dict(
+        db.execute(
+            select(Attendance.participant_id, func.max(Meeting.starts_at))
+            .join(Meeting, Meeting.id == Attendance.meeting_id)
+            .where(
+                Attendance.participant_id.in_(participant_ids),
+                Attendance.status.not_in(sorted(ATTENDED)),
+                Attendance.made_up_on.is_(None),
+                Meeting.status != "cancelled",
+                Meeting.starts_at <= now,
+            )
+            .group_by(Attendance.participant_id)
+        ).all()
+    )
+    logged = dict(
+        db.execute(
+            select(PracticeLog.participant_id, func.max(PracticeLog.created_at))
+            .where(PracticeLog.participant_id.in_(participant_ids))
+            .group_by(PracticeLog.participant_id)
+        ).all()
+    )
+    return missed, logged
+
+
+def latest_calls(db: Session, participant_ids: list[int]) -> dict[int, FollowUpCall]:
+    """Each person's most recent call record, in one query."""
+    ranked = (
+        select(
+            FollowUpCall.id,
+            func.row_number()
+            .over(
+                partition_by=FollowUpCall.participant_id,
+                order_by=(FollowUpCall.called_at.desc(), FollowUpCall.id.desc()),
+            )
+            .label("latest"),
+        )
+        .where(FollowUpCall.participant_id.in_(participant_ids))
+        .subquery()
+    )
+    calls = db.scalars(
+        select(FollowUpCall)
+        .join(ranked, ranked.c.id == FollowUpCall.id)
+        .where(ranked.c.latest == 1)
+        .options(joinedload(FollowUpCall.recorded_by))
+    )
+    return {call.participant_id: call for call in calls}
+
+
+def call_history(db: Session, participant_id: int) -> list[FollowUpCall]:
+    return list(
+        db.scalars(
+            select(FollowUpCall)
+            .where(FollowUpCall.participant_id == participant_id)
+            .options(joinedload(FollowUpCall.recorded_by))
+            .order_by(FollowUpCall.called_at.desc(), FollowUpCall.id.desc())
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,14 @@ from werkzeug.exceptions import NotFound
 # The delivery record lives in delivery.py; callers keep importing it from here.
 from p4p.access import visible_site_ids
 from p4p.modules.attendance.delivery import CancelNeedsConfirmation, record_delivery  # noqa: F401
-from p4p.modules.attendance.models import ATTENDED, Attendance, AttendanceStatus
+from p4p.modules.attendance.models import (
+    ATTENDED,
+    Attendance,
+    AttendanceStatus,
+    CallOutcome,
+    FollowUpCall,
+    FollowUpDismissal,
+)
 from p4p.modules.attendance.rules import closed_reason, not_yet_enrolled, require_open
 from p4p.modules.audit.service import record
 from p4p.modules.auth.models import User
@@ -28,6 +35,7 @@ from p4p.problems import Problems
 
 STATUSES = tuple(AttendanceStatus)
 MODES = tuple(MeetingMode)
+CALL_OUTCOMES = tuple(CallOutcome)
 
 
 @dataclass(frozen=True)
@@ -251,3 +259,70 @@ def missed_meetings(
         and not (enrolled_at is not None and not_yet_enrolled(enrolled_at, m))
         and getattr(attendance_by_week.get(m.week), "status", None) not in ATTENDED
     ]
+
+
+def record_call(
+    db: Session,
+    participant: Participant,
+    *,
+    called_at: datetime,
+    outcome: str,
+    note: str | None,
+    actor: User,
+    now: datetime,
+) -> FollowUpCall:
+    """Record a follow-up call made to the participant; audited with what was recorded."""
+    if called_at > now:
+        raise Problems({"called_time": _l("The call cannot be in the future.")})
+    if outcome not in CALL_OUTCOMES:
+        raise Problems({"outcome": _l("Choose how the call went.")})
+    call = FollowUpCall(
+        participant_id=participant.id,
+        called_at=called_at,
+        outcome=outcome,
+        note=note,
+        recorded_by_id=actor.id,
+        recorded_at=now,
+    )
+    db.add(call)
+    db.flush()
+    record(
+        db,
+        at=now,
+        actor_id=actor.id,
+        action="follow-up-call",
+        entity="participant",
+        entity_id=participant.id,
+        new={"called_at": called_at.isoformat(), "outcome": str(outcome), "note": note},
+    )
+    return call
+
+
+def dismiss_follow_up(
+    db: Session, participant: Participant, reasons: list[str], *, actor: User, now: datetime
+) -> FollowUpDismissal:
+    """Take the person off the follow-up list until a new reason appears; `reasons` are the
+    list's reasons now (see queries.new_since_dismissal)."""
+    dismissal = db.scalar(
+        select(FollowUpDismissal).where(FollowUpDismissal.participant_id == participant.id)
+    )
+    before = None
+    if dismissal is None:
+        dismissal = FollowUpDismissal(participant_id=participant.id)
+        db.add(dismissal)
+    else:
+        before = {"dismissed_at": dismissal.dismissed_at.isoformat(), "reasons": dismissal.reasons}
+    dismissal.dismissed_at, dismissal.dismissed_by_id = now, actor.id
+    dismissal.reasons = ",".join(reasons)
+    db.flush()
+    record(
+        db,
+        at=now,
+        actor_id=actor.id,
+        action="follow-up-dismiss",
+        entity="participant",
+        entity_id=participant.id,
+        old=before,
+        new={"reasons": dismissal.reasons},
+    )
+    return dismissal

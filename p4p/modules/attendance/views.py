@@ -1,6 +1,7 @@
 """The facilitator's screens: dashboard, attendance sheet, delivery record, make-ups, a participant."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -10,15 +11,22 @@ from p4p.access import allow
 from p4p.clock import now
 from p4p.db import session as db
 from p4p.forms import ConfirmForm
-from p4p.local_time import local_datetime, local_today
+from p4p.local_time import local_datetime, local_today, to_utc
 from p4p.modules.attendance import queries, service
-from p4p.modules.attendance.forms import DeliveryForm, MakeupForm, read_sheet
+from p4p.modules.attendance.forms import (
+    CALL_OUTCOME_LABELS,
+    CallForm,
+    DeliveryForm,
+    MakeupForm,
+    read_sheet,
+)
 from p4p.modules.attendance.labels import MODE_LABELS, STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
+from p4p.modules.sites.models import Cohort
 from p4p.problems import Problems, show_on_form
-from p4p.views import form_status
+from p4p.views import form_page, form_status
 
 bp = Blueprint("attendance", __name__, url_prefix="/staff")
 CLEAR_CHOICE = SelectChoice("scheduled", _l("Not recorded yet (clear this record)"))
@@ -26,6 +34,20 @@ CLEAR_CHOICE = SelectChoice("scheduled", _l("Not recorded yet (clear this record
 
 def _user():
     return current_user._get_current_object()
+
+
+def _language() -> str:
+    return str(get_locale() or "en")
+
+
+def _week(arm: str, number: int):
+    """The week's content in the viewer's language (titles and section headings)."""
+    return get_program().arm(arm).week(number, _language())
+
+
+def _language_words() -> dict[str, str]:
+    # In the viewer's language ("inglés"), unlike the language switch's own-name list.
+    return {"en": _("English"), "es": _("Spanish")}
 
 
 @bp.route("/")
@@ -40,6 +62,10 @@ def dashboard():
         to_record=to_record,
         follow_ups=follow_ups,
         now=moment,
+        week_title=lambda arm, number: _week(arm, number).title,
+        language_words=_language_words(),
+        outcome_labels=CALL_OUTCOME_LABELS,
+        confirm=ConfirmForm(),
     )
 
 
@@ -57,7 +83,7 @@ def _render_sheet(meeting, form, *, values=None, errors=None, conflict=None, sta
         status_labels=STATUS_LABELS,
         status_symbols=STATUS_SYMBOLS,
         mode_labels=MODE_LABELS,
-        content=get_program().arm(meeting.cohort.arm).week(meeting.week),
+        content=_week(meeting.cohort.arm, meeting.week),
     ), status
 
 
@@ -103,7 +129,7 @@ def printable(meeting_id: int):
 @allow(*STAFF_ROLES)
 def delivery(meeting_id: int):
     meeting = service.meeting_in_scope(db, _user(), meeting_id)
-    week = get_program().arm(meeting.cohort.arm).week(meeting.week)
+    week = _week(meeting.cohort.arm, meeting.week)
     form = DeliveryForm(
         status=meeting.status if meeting.status != "scheduled" else None,
         actual_minutes=meeting.actual_minutes,
@@ -163,7 +189,61 @@ def participant(participant_id: int):
             for m in current_app.config["SURVEY_MONTHS"]
         ],
         confirm=ConfirmForm(),
+        calls=queries.call_history(db, person.id),
+        outcome_labels=CALL_OUTCOME_LABELS,
     )
+
+
+@bp.route("/participants/<int:participant_id>/call", methods=["GET", "POST"])
+@allow(*STAFF_ROLES)
+def call(participant_id: int):
+    person = service.participant_in_scope(db, _user(), participant_id)
+    moment = now()
+    timezone = person.cohort.site.timezone
+    local_now = local_datetime(moment, timezone)
+    form = CallForm(today=local_now.date())
+    if request.method == "GET":
+        form.called_on.data = local_now.date()
+        form.called_time.data = local_now.time().replace(second=0, microsecond=0)
+    if form.validate_on_submit():
+        try:
+            service.record_call(
+                db,
+                person,
+                called_at=to_utc(form.called_on.data, form.called_time.data, timezone),
+                outcome=form.outcome.data,
+                note=form.note.data or None,
+                actor=_user(),
+                now=moment,
+            )
+        except Problems as refused:
+            show_on_form(form, refused)
+        else:
+            flash(_("The call is recorded."), "success")
+            return redirect(url_for("attendance.participant", participant_id=person.id))
+    return form_page("facilitator/call.html", form, person=person)
+
+
+@bp.route("/participants/<int:participant_id>/follow-up/dismiss", methods=["POST"])
+@allow(*STAFF_ROLES)
+def dismiss_follow_up(participant_id: int):
+    person = service.participant_in_scope(db, _user(), participant_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    moment = now()
+    flagged = queries.follow_up_reasons(db, moment, [Cohort.id == person.cohort_id]).get(person.id)
+    if flagged is None:
+        flash(_("%(name)s is not on the follow-up list now.", name=person.user.name), "info")
+    else:
+        service.dismiss_follow_up(db, person, flagged.reasons, actor=_user(), now=moment)
+        flash(
+            _(
+                "%(name)s is off the follow-up list until something new happens.",
+                name=person.user.name,
+            ),
+            "success",
+        )
+    return redirect(url_for("attendance.dashboard"))
 
 
 @bp.route("/participants/<int:participant_id>/makeup", methods=["GET", "POST"])

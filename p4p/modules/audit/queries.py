@@ -142,6 +142,10 @@ WHAT_HAPPENED = {
     ("withdraw", "participant"): _l("Withdrew %(subject)s from the study."),
     ("return", "participant"): _l("Brought %(subject)s back into the study."),
     ("survey-done", "participant"): _l("Marked a follow-up survey done for %(subject)s."),
+    ("follow-up-call", "participant"): _l("Recorded a follow-up call to %(subject)s."),
+    ("follow-up-dismiss", "participant"): _l(
+        "Took %(subject)s off the follow-up list until something new happens."
+    ),
     ("create", "user"): _l("Created the account of %(subject)s."),
     ("update", "user"): _l("Changed the name or phone of %(subject)s."),
     ("invite-sent", "user"): _l("Sent an invite link to %(subject)s."),

@@ -60,7 +60,8 @@ class ActionPlan(Base):
 
 
 class SelfCheck(Base):
-    """Three 0-10 ratings of the past week (a PEG-style check); the participant's own tracking."""
+    """Three 0-10 ratings of the past week (a PEG-style check); the facilitators of the
+    participant's site see them (the participant is told so on the check-in page)."""
 
     __tablename__ = "self_check"
     __table_args__ = (
