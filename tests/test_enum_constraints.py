@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from p4p.db import Base
 from p4p.models import import_all_models
 from p4p.modules.attendance.models import Attendance, AttendanceStatus, CallOutcome, FollowUpCall
-from p4p.modules.auth.models import AuthToken, TokenPurpose
+from p4p.modules.auth.models import AuthToken, ContactChange, ContactField, TokenPurpose
 from p4p.modules.reminders.models import Reminder
 
 import_all_models()
@@ -33,6 +33,7 @@ def test_every_enum_column_stores_the_values_of_its_enum():
         ("attendance", "mode"),
         ("attendance", "status"),
         ("auth_token", "purpose"),
+        ("contact_change", "field"),
         ("follow_up_call", "outcome"),
         ("meeting", "mode"),
         ("meeting", "status"),
@@ -81,7 +82,7 @@ def test_the_migrations_build_the_check_constraints_the_models_derive(app):
 @pytest.fixture
 def one_row_each(factory, db, clock):
     """A row in every table that has an enum column (user, token, meeting, attendance, reminder,
-    follow-up call)."""
+    follow-up call, contact change)."""
     participant = factory.participant()
     meeting = participant.cohort.meetings[0]
     now = clock()
@@ -116,6 +117,15 @@ def one_row_each(factory, db, clock):
                 called_at=now,
                 outcome=CallOutcome.REACHED,
                 recorded_at=now,
+            ),
+            ContactChange(
+                user=participant.user,
+                field=ContactField.PHONE,
+                new_value="+13125550199",
+                salt="s",
+                secret_hash="1" * 64,
+                created_at=now,
+                expires_at=now + timedelta(minutes=30),
             ),
         ]
     )
