@@ -1,5 +1,6 @@
-"""contact changes: a person's new email or phone, waiting for confirmation from it; phones
-indexed (logins and resets find people by phone)
+"""contact changes awaiting confirmation from the new email or phone; phones indexed
+
+Logins and resets find people by phone, so user_account.phone gets an index.
 
 Revision ID: 0009
 Revises: 0008
