@@ -161,7 +161,13 @@ def send_invite_command(email):
     queued = queue_link(db, user, TokenPurpose.INVITE, clock_now())
     db.commit()
     result = send_these(
-        db, [queued.id], clock_now(), {"email": get_sender()}, worker_name(), current_app.config
+        db,
+        [queued.id],
+        clock_now(),
+        {"email": get_sender()},
+        worker_name(),
+        current_app.config,
+        current_app.extensions["p4p.program"],
     )
     if result.sent:
         click.echo(f"invite sent to {user.email}")

@@ -133,6 +133,7 @@ WHAT_HAPPENED = {
     ("create", "cohort"): _l("Added the cohort %(subject)s."),
     ("update", "cohort"): _l("Changed the cohort %(subject)s."),
     ("move", "meeting"): _l("Moved the meeting %(subject)s."),
+    ("cancel", "meeting"): _l("Cancelled the meeting %(subject)s ahead of time."),
     ("mode", "meeting"): _l("Changed whether the meeting %(subject)s is by video or in person."),
     ("meeting-delivery", "meeting"): _l("Recorded how the meeting %(subject)s went."),
     ("attendance", "participant"): _l("Changed the attendance of %(subject)s."),

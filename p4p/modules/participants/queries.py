@@ -3,9 +3,9 @@
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, and_, bindparam, func, select
+from sqlalchemy import Row, String, and_, bindparam, cast, func, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
@@ -135,3 +135,64 @@ def meetings_attended(attendance: dict[int, Attendance]) -> tuple[int, int]:
     attended = sum(1 for a in attendance.values() if a.status in ATTENDED)
     made_up = sum(1 for a in attendance.values() if a.status not in ATTENDED and a.made_up_on)
     return attended, made_up
+
+
+@dataclass(frozen=True)
+class MeetingChange:
+    """A change to one of the participant's coming meetings, to show until the meeting is over."""
+
+    kind: str  # "cancelled", "moved" or "mode"
+    week: int
+    starts_at: datetime  # the meeting's time now
+    old_starts_at: datetime | None  # before a move
+    mode: str
+    video_link: str | None
+
+
+def meeting_changes(db: Session, participant_id: int, now: datetime) -> list[MeetingChange]:
+    """What changed about the participant's cohort's meetings not yet over, from the audit trail (the record of
+    every move, cancellation and switch of mode), in one query: the latest change of each kind
+    per meeting, soonest meeting first. A mode switch shows only while the meeting is still held
+    that way."""
+    from p4p.modules.audit.models import AuditEvent  # audit builds on the participants' data
+
+    rows = db.execute(
+        select(AuditEvent.action, AuditEvent.old, Meeting, Cohort.video_link)
+        .join(Meeting, AuditEvent.entity_id == cast(Meeting.id, String))
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .join(Participant, Participant.cohort_id == Cohort.id)
+        .where(
+            AuditEvent.entity == "meeting",
+            AuditEvent.action.in_(("move", "mode", "cancel")),
+            Participant.id == participant_id,
+            Meeting.starts_at > now - timedelta(hours=24),  # the exact end is checked below
+        )
+        .order_by(Meeting.starts_at, AuditEvent.at)
+    ).all()
+    latest: dict[tuple[int, str], MeetingChange] = {}
+    for action, old, meeting, video_link in rows:
+        if meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now:
+            continue
+        if (meeting.status == "cancelled") != (action == "cancel"):
+            continue  # a cancelled meeting says only that; a cancel is always the last word
+        if action == "mode" and old and old.get("mode") == meeting.mode:
+            continue  # switched and switched back: nothing to tell
+        first_move = latest.get((meeting.id, "moved"))
+        old_starts_at = None
+        if action == "move":  # from the time the person first knew, through any later moves
+            old_starts_at = (
+                first_move.old_starts_at if first_move else datetime.fromisoformat(old["starts_at"])
+            )
+            if old_starts_at == meeting.starts_at:
+                latest.pop((meeting.id, "moved"), None)
+                continue
+        kind = {"move": "moved", "cancel": "cancelled", "mode": "mode"}[action]
+        latest[meeting.id, kind] = MeetingChange(
+            kind=kind,
+            week=meeting.week,
+            starts_at=meeting.starts_at,
+            old_starts_at=old_starts_at,
+            mode=meeting.mode,
+            video_link=video_link if meeting.mode == "video" else None,
+        )
+    return list(latest.values())

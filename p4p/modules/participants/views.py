@@ -59,6 +59,7 @@ def this_week():
         arm=arm,
         content=arm.week(current.number, _language()) if current else None,
         week_practice=week_practice,
+        changes=queries.meeting_changes(db, home.participant_id, moment),
     )
 
 
@@ -96,6 +97,7 @@ def _render_week(context, number: int, *, plan_form=None, outcome_form=None, sta
         done_form=ConfirmForm(),
         confident_enough=practice.CONFIDENT_ENOUGH,
         safety_note_kind=arm.safety_notes.get(number),
+        changes=queries.meeting_changes(db, context.participant.id, now()),
     )
     return page, status
 

@@ -54,7 +54,8 @@ def send_now(reminder_ids: list[int]) -> None:
     from p4p.modules.reminders.tasks import senders, worker_name
 
     config = current_app.config
-    result = send_these(db, reminder_ids, now(), senders(), worker_name(), config)
+    program = current_app.extensions["p4p.program"]
+    result = send_these(db, reminder_ids, now(), senders(), worker_name(), config, program)
     log.info(
         "after the response: sent %d, retrying %d, failed %d of %d",
         *(result.sent, result.retried, result.failed, len(reminder_ids)),

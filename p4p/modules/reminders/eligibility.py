@@ -10,6 +10,8 @@ from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
+    MEETING_CANCELLED,
+    MEETING_MODE,
     Reminder,
     ReminderKind,
     ReminderPreference,
@@ -22,10 +24,14 @@ from p4p.modules.sites.models import Meeting
 
 def _meeting_still_there(db: Session, reminder: Reminder) -> str | None:
     meeting = db.get(Meeting, reminder.payload.get("meeting_id"))
+    if reminder.kind == MEETING_CANCELLED:  # the one notice about a meeting that is off
+        return None if meeting is not None and meeting.status == "cancelled" else "not cancelled"
     if meeting is None or meeting.status == "cancelled":
         return "meeting cancelled"
     if not is_for_meeting_time(reminder, meeting):
         return "meeting moved"
+    if reminder.kind == MEETING_MODE and meeting.mode != reminder.payload.get("mode"):
+        return "mode changed again"  # the later switch's own notice tells it
     return None
 
 
@@ -36,7 +42,7 @@ def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
     user = reminder.user
     if not user.active:
         return "account inactive"
-    if reminder.kind in MEETING_KINDS:
+    if reminder.kind in MEETING_KINDS or reminder.kind == MEETING_CANCELLED:
         reason = _meeting_still_there(db, reminder)
         if reason:
             return reason

@@ -16,6 +16,8 @@ from p4p.modules.auth import links
 from p4p.modules.participants.models import Participant
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
+    MEETING_CANCELLED,
+    MEETING_MODE,
     MEETING_MOVED,
     Reminder,
     ReminderKind,
@@ -54,6 +56,10 @@ def subject_for(kind: str, context: dict) -> str:
     subjects = {
         ReminderKind.MEETING_EVE: _("Reminder: your group meets tomorrow"),
         MEETING_MOVED: _("Your group meeting has moved"),
+        MEETING_CANCELLED: _("Your group meeting is cancelled"),
+        MEETING_MODE: _("Your group meeting will be by video")
+        if context.get("video_link")
+        else _("Your group meeting will be in person again"),
         ReminderKind.MEETING_SOON: _("Your group meets soon"),
         ReminderKind.WEEK_OPEN: _("Week %(n)d is open", n=context.get("week", 0)),
         ReminderKind.PRACTICE: _("A few minutes for your home practice"),

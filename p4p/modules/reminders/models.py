@@ -28,9 +28,14 @@ class ReminderKind(StrEnum):
     DIGEST = "digest"
 
 
-# A short-notice move's notice, in place of the eve reminder. Not a ReminderKind: nobody chooses
-# it on its own (the preferences list every ReminderKind); it follows the eve reminder's choice.
+# Notices of a change to a meeting, sent at once (p4p.modules.reminders.changes): it moved, it is
+# cancelled, or it is now by video (or back in person). Not ReminderKinds: nobody chooses them on
+# their own (the preferences list every ReminderKind); they follow the eve reminder's choice, the
+# one a person makes about hearing of their meetings, so its stop link stays true.
 MEETING_MOVED = "meeting-moved"
+MEETING_CANCELLED = "meeting-cancelled"
+MEETING_MODE = "meeting-mode"
+CHANGE_NOTICE_KINDS = frozenset({MEETING_MOVED, MEETING_CANCELLED, MEETING_MODE})
 
 
 # Invite and reset links (p4p.modules.auth.links) go through the same outbox, with the same
@@ -46,9 +51,9 @@ ACCOUNT_LINK_KINDS = frozenset({INVITE_LINK, RESET_LINK, CONTACT_CODE, CONTACT_L
 
 
 def opt_out_kind(kind: str) -> str:
-    """The kind a person switches off to stop this one: a moved-meeting notice replaces the eve
-    reminder, so it follows that choice (and its stop link switches the eve reminder off)."""
-    return ReminderKind.MEETING_EVE if kind == MEETING_MOVED else kind
+    """The kind a person switches off to stop this one: a meeting's change notice follows the
+    eve reminder's choice (and its stop link switches the eve reminder off)."""
+    return ReminderKind.MEETING_EVE if kind in CHANGE_NOTICE_KINDS else kind
 
 
 # What a participant may switch off on the preferences page (digests go to staff).

@@ -93,7 +93,7 @@ def outside_quiet_hours(
     return datetime.combine(end_day, end, tzinfo=ZoneInfo(timezone))
 
 
-def _for_channels(
+def for_channels(
     recipient: Recipient, kind: str, target: str, due: datetime, expires: datetime, payload: dict
 ) -> list[Planned]:
     if opt_out_kind(kind) in recipient.kinds_off:
@@ -146,14 +146,14 @@ def meeting_reminders(
     payload = {"meeting_id": meeting_id, "week": week, "starts_at": starts_at.isoformat()}
     eve = eve_due(starts_at, recipient.timezone, settings)
     if moved_at is not None and eve <= moved_at < starts_at:
-        planned = _for_channels(recipient, MEETING_MOVED, target, moved_at, starts_at, payload)
+        planned = for_channels(recipient, MEETING_MOVED, target, moved_at, starts_at, payload)
     else:
         meeting_day = _local_midnight(eve.date() + timedelta(days=1), recipient.timezone)
         expires = min(starts_at, meeting_day)
-        planned = _for_channels(recipient, ReminderKind.MEETING_EVE, target, eve, expires, payload)
+        planned = for_channels(recipient, ReminderKind.MEETING_EVE, target, eve, expires, payload)
     if settings.soon_hours:
         soon = starts_at - timedelta(hours=settings.soon_hours)
-        planned += _for_channels(
+        planned += for_channels(
             recipient, ReminderKind.MEETING_SOON, target, soon, starts_at, payload
         )
     return planned
@@ -167,7 +167,7 @@ def week_open_reminders(
     local_day = starts_at.astimezone(ZoneInfo(recipient.timezone)).date()
     due = at_local(local_day, settings.week_open_hour, recipient.timezone)
     payload = {"meeting_id": meeting_id, "week": week}
-    return _for_channels(
+    return for_channels(
         recipient,
         ReminderKind.WEEK_OPEN,
         meeting_target(meeting_id, starts_at),
@@ -196,7 +196,7 @@ def practice_reminders(
         due = at_local(nudge_day, settings.practice_hour, recipient.timezone)
         target = f"w{week}s{slot}@{opens_on.isoformat()}"
         payload = {"week": week, "since": first.isoformat(), "until": nudge_day.isoformat()}
-        planned += _for_channels(
+        planned += for_channels(
             recipient, ReminderKind.PRACTICE, target, due, due + timedelta(hours=12), payload
         )
     return planned
@@ -219,7 +219,7 @@ def survey_reminders(
         )
         for number, offset in enumerate(settings.survey_repeat_days, start=1):
             due = at_local(opens + timedelta(days=offset), settings.survey_hour, recipient.timezone)
-            planned += _for_channels(
+            planned += for_channels(
                 recipient,
                 ReminderKind.SURVEY,
                 f"s{months}r{number}",

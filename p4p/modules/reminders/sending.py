@@ -267,14 +267,14 @@ def send_due(db: Session, program, now: datetime, senders, worker: str, config=N
 
 
 def send_these(
-    db: Session, reminder_ids: list[int], now: datetime, senders, worker: str, config
+    db: Session, reminder_ids: list[int], now: datetime, senders, worker: str, config, program
 ) -> SendResult:
-    """Send these rows now, each one that is still planned (a request's own account links, right
-    after its response): the same claim and record as send_due, so a scheduler sending at the
-    same moment never sends one twice, and what fails waits for its retry there."""
+    """Send these rows now, each one that is still planned (a request's own account links and
+    meeting-change notices, right after its response): the same claim and record as send_due,
+    so a scheduler sending at the same moment never sends one twice, and what fails waits for
+    its retry there."""
     clock, owner = RunClock(now), owner_token(worker)
     result = SendResult()
     for reminder_id in _claim(db, reminder_ids, now, owner, clock()):
-        # No program: account links are not about the curriculum.
-        deliver(db, reminder_id, owner, clock, senders, None, config, result)
+        deliver(db, reminder_id, owner, clock, senders, program, config, result)
     return result

@@ -16,7 +16,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from p4p.modules.reminders import rules
-from p4p.modules.reminders.models import ACCOUNT_LINK_KINDS, Reminder, ReminderStatus
+from p4p.modules.reminders.models import (
+    ACCOUNT_LINK_KINDS,
+    CHANGE_NOTICE_KINDS,
+    Reminder,
+    ReminderStatus,
+)
 from p4p.modules.reminders.queries import planning_data
 from p4p.modules.reminders.sending import SendResult, claim_due, send_due  # noqa: F401 (callers)
 from p4p.modules.sites.models import Meeting, MeetingStatus
@@ -138,7 +143,10 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         select(Reminder).where(
             Reminder.status == ReminderStatus.PLANNED,
             Reminder.due_at <= now + horizon,
-            Reminder.kind.not_in(ACCOUNT_LINK_KINDS),  # queued by a request, not planned here
+            # Queued by a request, not planned here (a change notice the planner also plans,
+            # a short-notice move's, has the same key; one superseded by a later change is
+            # cancelled at send time, by eligibility).
+            Reminder.kind.not_in(ACCOUNT_LINK_KINDS | CHANGE_NOTICE_KINDS),
         )
     ).all()
     unwanted = [r for r in stale if r.key not in wanted]

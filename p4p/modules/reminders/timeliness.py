@@ -11,13 +11,20 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p4p.modules.reminders import rules
-from p4p.modules.reminders.models import MEETING_MOVED, Reminder, ReminderKind, ReminderStatus
+from p4p.modules.reminders.models import (
+    MEETING_MODE,
+    MEETING_MOVED,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
 from p4p.modules.sites.models import Meeting, MeetingStatus
 
 MEETING_KINDS = {
     ReminderKind.MEETING_EVE,
     ReminderKind.MEETING_SOON,
     MEETING_MOVED,
+    MEETING_MODE,  # (a cancellation's notice is about a meeting that is off: eligibility)
     ReminderKind.WEEK_OPEN,
     ReminderKind.DIGEST,
 }

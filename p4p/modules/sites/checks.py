@@ -92,6 +92,8 @@ def move_problems(meeting: Meeting, starts_at: datetime, timezone: str) -> dict:
                 "wrong, clear it on the meeting record first."
             )
         }
+    if meeting.status == MeetingStatus.CANCELLED:
+        return {"date": _l("This meeting is cancelled, so it cannot be moved.")}
     if starts_at == meeting.starts_at:
         return {"date": _l("The meeting is already at that date and time.")}
     zone = ZoneInfo(timezone)
@@ -111,6 +113,8 @@ def mode_problems(meeting: Meeting, mode: str, video_link: str | None) -> dict:
     """A real change of mode; a video meeting needs a link to send people."""
     if mode not in set(MeetingMode):
         return {"mode": _l("Choose video or in person.")}
+    if meeting.status == MeetingStatus.CANCELLED:
+        return {"mode": _l("This meeting is cancelled.")}
     if mode == meeting.mode:
         return {"mode": _l("The meeting is already held this way.")}
     if mode == MeetingMode.VIDEO and not video_link:

@@ -154,6 +154,10 @@ class MoveMeetingForm(Form):
     reason = reason_field(_l("Why does it move?"))
 
 
+class CancelMeetingForm(Form):
+    reason = reason_field(_l("Why is it cancelled?"))
+
+
 class MeetingModeForm(Form):
     mode = RadioField(
         _l("How is this meeting held?"),

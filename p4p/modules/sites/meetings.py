@@ -1,6 +1,7 @@
-"""Changes to one meeting after its cohort is made: a new date and time, or video instead of
-in person (and back). Each needs a reason and is audited; participants see the change at once
-(the week opens on the meeting's new local date; reminders follow its new time)."""
+"""Changes to one meeting after its cohort is made: a new date and time, video instead of in
+person (and back), or cancelling it ahead of time. Each needs a reason and is audited, and each
+sends its participants a notice at once (p4p.modules.reminders.changes); the week opens on the
+meeting's new local date and reminders follow its new time."""
 
 from datetime import datetime
 
@@ -8,9 +9,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from p4p.modules.audit.models import AuditEvent
 from p4p.modules.audit.service import record
 from p4p.modules.sites.checks import local_label, mode_problems, move_problems
-from p4p.modules.sites.models import Meeting
+from p4p.modules.sites.models import Meeting, MeetingStatus
 from p4p.problems import raise_if_any
 
 
@@ -28,13 +30,15 @@ def move_meeting(
     if not reason.strip():
         problems["reason"] = _l("Write why the meeting moves.")
     raise_if_any(problems)
+    old_starts_at = meeting.starts_at
     old = {
-        "starts_at": meeting.starts_at.isoformat(),
-        "local": local_label(meeting.starts_at, timezone),
+        "starts_at": old_starts_at.isoformat(),
+        "local": local_label(old_starts_at, timezone),
     }
     meeting.starts_at = starts_at
     new = {"starts_at": starts_at.isoformat(), "local": local_label(starts_at, timezone)}
-    _audit(db, meeting, "move", old, new, reason, actor_id, now)
+    event = _audit(db, meeting, "move", old, new, reason, actor_id, now)
+    _notify(db, meeting, "meeting-moved", event.id, now, old_starts_at=old_starts_at)
 
 
 def _marks_problem(db: Session, meeting: Meeting, starts_at: datetime, now: datetime):
@@ -86,7 +90,38 @@ def set_meeting_mode(
         old["video_link"], new["video_link"] = cohort.video_link, link
         cohort.video_link = link
     meeting.mode = mode
-    _audit(db, meeting, "mode", old, new, reason, actor_id, now)
+    event = _audit(db, meeting, "mode", old, new, reason, actor_id, now)
+    _notify(db, meeting, "meeting-mode", event.id, now)
+
+
+def cancel_meeting(
+    db: Session, meeting: Meeting, reason: str, actor_id: int, now: datetime
+) -> None:
+    """Call off a meeting that has not started, with a reason; audited, and everyone told.
+
+    Its week still opens on the meeting's date (the session's content stays there to read); no
+    attendance is expected at a cancelled meeting, and its reminders are not sent.
+    """
+    problems = {}
+    if meeting.status == MeetingStatus.CANCELLED:
+        problems["reason"] = _l("This meeting is already cancelled.")
+    elif meeting.starts_at <= now:
+        problems["reason"] = _l(
+            "This meeting has started or passed. Record how it went on its meeting record instead."
+        )
+    elif not reason.strip():
+        problems["reason"] = _l("Write why the meeting is cancelled.")
+    raise_if_any(problems)
+    old = {"status": meeting.status}
+    meeting.status = MeetingStatus.CANCELLED
+    event = _audit(db, meeting, "cancel", old, {"status": meeting.status}, reason, actor_id, now)
+    _notify(db, meeting, "meeting-cancelled", event.id, now)
+
+
+def _notify(db: Session, meeting: Meeting, kind: str, event_id: int, now: datetime, **old):
+    from p4p.modules.reminders.changes import notify_meeting_change  # reminders build on sites
+
+    notify_meeting_change(db, meeting, kind, event_id, now, **old)
 
 
 def _audit(
@@ -98,9 +133,9 @@ def _audit(
     reason: str,
     actor_id: int,
     now: datetime,
-) -> None:
+) -> AuditEvent:
     """A meeting's change is one event, with its old and new values and its reason."""
-    record(
+    event = record(
         db,
         at=now,
         actor_id=actor_id,
@@ -112,3 +147,4 @@ def _audit(
         reason=reason.strip(),
     )
     db.flush()
+    return event

@@ -16,6 +16,7 @@ from p4p.modules.curriculum.service import get_program
 from p4p.modules.sites import meetings, queries, service
 from p4p.modules.sites.checks import suggested_timezones
 from p4p.modules.sites.forms import (
+    CancelMeetingForm,
     CohortDetailsForm,
     CohortFilterForm,
     CohortForm,
@@ -166,7 +167,7 @@ def edit_cohort(cohort_id: int):
     return form_page("coordinator/cohort_edit.html", form, cohort=cohort)
 
 
-def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
+def _meeting_page(meeting, move_form=None, mode_form=None, cancel_form=None, status=200):
     local = local_datetime(meeting.starts_at, meeting.cohort.site.timezone)
     move_form = move_form or MoveMeetingForm(
         formdata=None, prefix="move", date=local.date(), time=local.time().replace(tzinfo=None)
@@ -175,8 +176,14 @@ def _meeting_page(meeting, move_form=None, mode_form=None, status=200):
     mode_form = mode_form or MeetingModeForm(
         formdata=None, prefix="mode", mode=other_mode.value, video_link=meeting.cohort.video_link
     )
+    cancel_form = cancel_form or CancelMeetingForm(formdata=None, prefix="cancel")
     return render_template(
-        "coordinator/meeting.html", meeting=meeting, move_form=move_form, mode_form=mode_form
+        "coordinator/meeting.html",
+        meeting=meeting,
+        move_form=move_form,
+        mode_form=mode_form,
+        cancel_form=cancel_form,
+        started=meeting.starts_at <= now(),
     ), status
 
 
@@ -217,3 +224,20 @@ def meeting_mode(meeting_id: int):
             flash(_("Week %(n)d's meeting mode is changed.", n=meeting.week), "success")
             return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
     return _meeting_page(meeting, mode_form=form, status=422)
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["POST"])
+@allow(Role.COORDINATOR, Role.ADMIN)
+def cancel_meeting(meeting_id: int):
+    meeting = queries.meeting_or_404(db, meeting_id)
+    form = CancelMeetingForm(prefix="cancel")
+    if form.validate_on_submit():
+        with problems_on(form):
+            meetings.cancel_meeting(db, meeting, form.reason.data, current_user.id, now())
+        if not form.errors:
+            flash(
+                _("Week %(n)d's meeting is cancelled; its participants are told.", n=meeting.week),
+                "success",
+            )
+            return redirect(url_for("sites.cohort", cohort_id=meeting.cohort_id))
+    return _meeting_page(meeting, cancel_form=form, status=422)
