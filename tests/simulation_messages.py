@@ -19,6 +19,8 @@ MARKERS = {
     "es": ("Para dejar de recibir este tipo de recordatorio:", "Responde STOP", "Hola, "),
 }
 MEETING_KINDS = ("meeting-eve", "meeting-soon", "week-open", "digest")
+# Notices of a change, sent at once by the change itself (p4p.modules.reminders.changes).
+CHANGE_NOTICES = ("meeting-moved", "meeting-cancelled", "meeting-mode")
 
 
 class Deliveries:
@@ -88,7 +90,7 @@ def _reachability(person: Person, message: Delivered, what: str) -> list[str]:
 
 def _purpose(reminder: Reminder) -> str:
     payload = reminder.payload
-    if reminder.kind in MEETING_KINDS:
+    if reminder.kind in MEETING_KINDS + CHANGE_NOTICES:
         return f"meeting {payload['meeting_id']}"
     if reminder.kind == "survey":
         return f"{payload['months']}-month survey"
@@ -98,6 +100,8 @@ def _purpose(reminder: Reminder) -> str:
 def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, config) -> list[str]:
     """Why the message came after its purpose had passed, if it did."""
     at, payload = message.at, reminder.payload
+    if reminder.kind in CHANGE_NOTICES:
+        return _change_notice_stale(db.get(Meeting, payload["meeting_id"]), reminder, at, what)
     if reminder.kind in MEETING_KINDS:
         meeting = db.get(Meeting, payload["meeting_id"])
         timezone = meeting.cohort.site.timezone
@@ -124,6 +128,22 @@ def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, confi
         )
     )
     return [f"{what}: practice was logged between {since} and {until}"] if practiced else []
+
+
+def _change_notice_stale(meeting: Meeting, reminder: Reminder, at, what: str) -> list[str]:
+    """A change notice tells the meeting as it stands when it arrives, before it starts."""
+    if at >= meeting.starts_at:
+        return [f"{what}: the notice came after the meeting began at {meeting.starts_at}"]
+    cancelled = meeting.status == MeetingStatus.CANCELLED
+    if reminder.kind == "meeting-cancelled":
+        return [] if cancelled else [f"{what}: the meeting is not cancelled"]
+    if cancelled:
+        return [f"{what}: the meeting is cancelled, yet the notice tells another change"]
+    if not reminder.key.split(":")[1].endswith(f"@{int(meeting.starts_at.timestamp())}"):
+        return [f"{what}: the meeting moved again, to {meeting.starts_at}"]
+    if reminder.kind == "meeting-mode" and reminder.payload["mode"] != meeting.mode:
+        return [f"{what}: tells {reminder.payload['mode']}, the meeting is {meeting.mode}"]
+    return []
 
 
 def _survey_too_early_or_late(db, participant, months, at, what, config) -> list[str]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from p4p.modules.attendance.models import Attendance
 from p4p.modules.participants.models import Participant
+from p4p.modules.reminders.models import Reminder
 from p4p.modules.sites.models import Cohort, Meeting
 
 
@@ -201,6 +202,40 @@ class Trial:
         response = self.staff.coordinator.post(f"/admin/meetings/{meeting.id}/mode", data=data)
         if self.answered(response) == 302:
             self._staff_did(self.staff.coordinator_id, "meeting", meeting.id, f"mode {mode}")
+
+    def cancel_meeting(self, which: int) -> None:
+        self.dose_changed = True
+        meeting = _pick(self._meetings(), which)
+        data = {"cancel-reason": "The site is closed for the day."}
+        response = self.staff.coordinator.post(f"/admin/meetings/{meeting.id}/cancel", data=data)
+        if self.answered(response) == 302:
+            self._staff_did(self.staff.coordinator_id, "meeting", meeting.id, "cancel")
+            self.check("cancel notices", self._cancel_notices_missing(meeting))
+
+    def _cancel_notices_missing(self, meeting: Meeting) -> list[str]:
+        """Everyone reachable in the cohort has the notice queued, on each channel they use."""
+        queued = set(
+            self.fresh().execute(
+                select(Reminder.user_id, Reminder.channel).where(
+                    Reminder.kind == "meeting-cancelled",
+                    Reminder.key.like(f"meeting-cancelled:m{meeting.id}@%"),
+                )
+            )
+        )
+        expected = {
+            (person.user_id, channel)
+            for person in self.people
+            if person.cohort_id == meeting.cohort_id and not person.withdrawn
+            for channel, reachable in (
+                ("email", person.email and person.email_on),
+                ("sms", person.phone and person.sms_on),
+            )
+            if reachable
+        }
+        return [
+            f"meeting {meeting.id} cancelled: no {channel} notice for user {user_id}"
+            for user_id, channel in sorted(expected - queued)
+        ]
 
     def enrol_late(self, which: int, language: str, contact: int, phone_style: int) -> None:
         self.dose_changed = True

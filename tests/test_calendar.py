@@ -60,7 +60,7 @@ def test_a_participants_feed_holds_their_meetings_in_the_sites_time_zone(client,
 
 
 def test_a_moved_meeting_keeps_its_uid_with_a_higher_sequence_and_a_cancelled_one_stays(
-    client, factory, db, clock
+    app, client, factory, db, clock
 ):
     participant = factory.participant()
     coordinator = factory.user("coordinator")
@@ -69,19 +69,20 @@ def test_a_moved_meeting_keeps_its_uid_with_a_higher_sequence_and_a_cancelled_on
     meetings = participant.cohort.meetings
     moved, cancelled, by_video = meetings[5], meetings[6], meetings[7]
     new_start = moved.starts_at + timedelta(days=1, hours=2)
-    move_meeting(db, moved, new_start, "Holiday", coordinator.id, clock())
-    record_delivery(
-        db,
-        cancelled,
-        status="cancelled",
-        actual_minutes=None,
-        sections=[],
-        note=None,
-        actor=coordinator,
-        now=clock(),
-    )
-    participant.cohort.video_link = "https://video.example/room"
-    set_meeting_mode(db, by_video, "video", "Snow", coordinator.id, clock())
+    with app.app_context():  # the change notices read the study's quiet hours
+        move_meeting(db, moved, new_start, "Holiday", coordinator.id, clock())
+        record_delivery(
+            db,
+            cancelled,
+            status="cancelled",
+            actual_minutes=None,
+            sections=[],
+            note=None,
+            actor=coordinator,
+            now=clock(),
+        )
+        participant.cohort.video_link = "https://video.example/room"
+        set_meeting_mode(db, by_video, "video", "Snow", coordinator.id, clock())
     db.commit()
     events, _ = _events(client, path)
     event = events[f"meeting-{moved.id}@p4p.test"]

@@ -158,11 +158,12 @@ def test_bad_mode_input_gets_a_field_message_and_changes_nothing(
     assert events(db, "mode") == []
 
 
-def test_set_meeting_mode_back_to_in_person_keeps_the_link(db, factory, clock):
+def test_set_meeting_mode_back_to_in_person_keeps_the_link(app, db, factory, clock):
     cohort = factory.cohort()
     meeting, actor = _week(cohort, 6), factory.user("coordinator").id
-    set_meeting_mode(db, meeting, "video", "Storm", actor, clock(), "https://v.example.org/n")
-    set_meeting_mode(db, meeting, "in_person", "Storm passed", actor, clock())
+    with app.app_context():  # the notice reads the study's quiet hours
+        set_meeting_mode(db, meeting, "video", "Storm", actor, clock(), "https://v.example.org/n")
+        set_meeting_mode(db, meeting, "in_person", "Storm passed", actor, clock())
     modes = [(e.old["mode"], e.new["mode"]) for e in events(db, "mode")]
     assert modes == [("in_person", "video"), ("video", "in_person")]
     assert db.scalar(select(Meeting.mode).where(Meeting.id == meeting.id)) == "in_person"

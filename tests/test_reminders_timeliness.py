@@ -90,13 +90,16 @@ def test_a_short_notice_move_tells_each_person_once_in_their_language_and_channe
     assert sorted(m["To"] for m in eve_mails) == by_person  # the first one, not a second eve
 
 
-def test_a_move_well_ahead_gets_the_usual_eve_reminder_and_no_moved_message(app, factory, db):
+def test_a_move_well_ahead_is_told_once_at_the_move_and_the_eve_reminder_follows_it(
+    app, factory, db
+):
     participant = enrolled(factory, db)
     moved_at = datetime(2026, 3, 11, 15, tzinfo=UTC)
     _move(app, db, factory, _week4(participant), WEEK4_START + timedelta(days=1), moved_at)
     plan_at(app, moved_at)
     plan_at(app, WEEK4_EVE)
-    assert reminders(db, kind="meeting-moved") == []
+    (moved,) = reminders(db, kind="meeting-moved")  # queued by the move itself, due at once
+    assert moved.due_at == moved_at
     (eve,) = reminders(db, kind="meeting-eve")
     assert eve.due_at == WEEK4_EVE + timedelta(days=1)
 

@@ -125,6 +125,11 @@ class SimulatedTrial(RuleBasedStateMachine):
     def coordinator_switches_video(self, which):
         self.trial.switch_mode(which)
 
+    @rule(which=pick)
+    @counted
+    def coordinator_cancels_a_meeting(self, which):
+        self.trial.cancel_meeting(which)
+
     @rule(cohort=pick, language=st.sampled_from(["en", "es"]), contact=pick, phone_style=pick)
     @counted
     def coordinator_enrols_late(self, cohort, language, contact, phone_style):
