@@ -97,8 +97,11 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
         "/check-in",
         "/preferences",
         "/help",
+        "/calendar",
     ):
         _check(page, path, failures)
+    # The calendar page once a link is made shows the long address to copy.
+    _check(page, "/calendar", failures, submit="button:has-text('Make my calendar link')")
     _check(page, "/practice", failures, submit="button:has-text('Save my practice')")
     _check(page, "/check-in", failures, submit="button:has-text('Save my check-in')")
     _check(page, "/weeks/3", failures, submit="button:has-text('Save my plan')")
@@ -144,8 +147,10 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
         f"/staff/participants/{person.id}",
         f"/staff/participants/{person.id}/makeup",
         f"/staff/participants/{person.id}/call",
+        "/calendar",
     ):
         _check(page, path, failures)
+    _check(page, "/calendar", failures, submit="button:has-text('Make my calendar link')")
     _check(
         page,
         f"/staff/meetings/{meeting.id}/delivery",
@@ -213,6 +218,15 @@ def test_coordinator_pages_have_no_serious_accessibility_problems(browser_sessio
         f"/admin/meetings/{meeting.id}/move",
     ):
         _check(page, path, failures, submit="main form.stack button[type=submit]")
+    # A meeting still ahead offers its cancel form; sent without a reason, it comes back.
+    ahead = next(m for m in cohort.meetings if m.week == 8)
+    _check(page, f"/admin/meetings/{ahead.id}/move", failures)
+    _check(
+        page,
+        f"/admin/meetings/{ahead.id}/move",
+        failures,
+        submit="button:has-text('Cancel the meeting')",
+    )
     assert failures == [], "\n".join(failures)
 
 

@@ -248,7 +248,7 @@ def test_invite_email_is_sent_with_a_working_link(app, factory, db, clock, clien
             send_now([queued.id])
         [message] = smtp.messages
     assert "set your password" in message["Subject"]
-    assert "168 hours" in message.get_content()
+    assert "works once and for 1 week" in message.get_content()  # not "168 hours"
     link = re.search(r"http://p4p.test(/invite/\S+)", message.get_content()).group(1)
     assert client.get(link).status_code == 200
     db.expire_all()

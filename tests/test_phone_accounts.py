@@ -104,7 +104,7 @@ def test_a_texted_invite_expires_like_an_emailed_one(app, factory, db, client, c
         send_at(app, clock())
         [text] = provider.received
     link = re.search(r"http://p4p.test(/i/\S+)", text["Body"]).group(1)
-    assert "168 hours" in text["Body"]
+    assert "Works once, for 1 week." in text["Body"]  # not "168 hours"
     clock.advance(hours=169)
     assert client.get(link).status_code == 410
 
@@ -201,8 +201,8 @@ def test_spanish_texts_for_invite_reset_and_code(app, factory, db, clock):
     assert len(bodies) == 3
     for body in bodies:
         assert body.startswith("Vivir bien:") and _one_segment(body), body
-    assert any("elija su contraseña" in b and "Sirve una vez, por 168 horas." in b for b in bodies)
-    assert any("elija una contraseña nueva" in b for b in bodies)
+    assert any("elija su contraseña" in b and "Sirve una vez, por 1 semana." in b for b in bodies)
+    assert any("elija una contraseña nueva" in b and "por 2 horas." in b for b in bodies)
     assert any(re.search(r"\d{6} es su clave", b) for b in bodies)
 
 
@@ -532,3 +532,28 @@ def test_only_the_latest_code_works(app, factory, db, participant_client, partic
     participant_client.post("/account/contact/code", data={"code-code": latest})
     db.expire_all()
     assert db.get(User, participant.user_id).phone == "+13125550143"
+
+
+@pytest.mark.parametrize(
+    ("hours", "english", "spanish"),
+    [
+        (1, "1 hour", "1 hora"),
+        (2, "2 hours", "2 horas"),
+        (24, "24 hours", "24 horas"),
+        (36, "36 hours", "36 horas"),
+        (48, "2 days", "2 días"),
+        (72, "3 days", "3 días"),
+        (168, "1 week", "1 semana"),
+        (336, "2 weeks", "2 semanas"),
+    ],
+)
+def test_a_links_lifetime_reads_as_people_say_it(app, hours, english, spanish):
+    from flask_babel import force_locale
+
+    from p4p.modules.auth.links import lifetime_words
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert lifetime_words(hours) == english
+        with force_locale("es"):
+            assert lifetime_words(hours) == spanish

@@ -28,7 +28,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 from sqlalchemy import String, case, cast, func, select
 from sqlalchemy.orm import Session
@@ -173,6 +173,16 @@ def why_not(db: Session, reminder: Reminder) -> str | None:
     return None
 
 
+def lifetime_words(hours: int) -> str:
+    """How long a link works, as a person says it: "1 week", not "168 hours". Weeks come first
+    because "semana" keeps a Spanish text in GSM-7 (one 160-character segment); "días" does not."""
+    if hours % (24 * 7) == 0:
+        return ngettext("%(num)d week", "%(num)d weeks", hours // (24 * 7))
+    if hours >= 48 and hours % 24 == 0:
+        return ngettext("%(num)d day", "%(num)d days", hours // 24)
+    return ngettext("%(num)d hour", "%(num)d hours", hours)
+
+
 def render(reminder: Reminder) -> Message:
     """The link's email or text in the recipient's language, the link rebuilt from the salt."""
     if reminder.kind in contact.CONTACT_KINDS:
@@ -192,19 +202,20 @@ def render(reminder: Reminder) -> Message:
         "INVITE_TTL_HOURS" if purpose == TokenPurpose.INVITE else "RESET_TTL_HOURS"
     ]
     with force_locale(user.language or "en"):
+        lifetime = lifetime_words(hours)
         # Invites and resets go to participants too: the arm-neutral study name, never "p4p".
         program = get_program()
         if by_text:
             # why_not() cancels a text to someone without a phone before it renders.
             assert user.phone is not None
             study = program.name_in(user.language or "en", short=True)
-            text = render_template(f"sms/{purpose}.txt", study=study, link=link, hours=hours)
+            text = render_template(f"sms/{purpose}.txt", study=study, link=link, lifetime=lifetime)
             return Message(to=user.phone, subject="", text=text.strip())
         study = program.name_in(user.language or "en")
         if purpose == TokenPurpose.INVITE:
             subject = _("Welcome to %(study)s: set your password", study=study)
         else:
             subject = _("Reset your password for %(study)s", study=study)
-        text = render_template(f"email/{purpose}.txt", user=user, link=link, hours=hours)
+        text = render_template(f"email/{purpose}.txt", user=user, link=link, lifetime=lifetime)
     assert user.email is not None  # invites go to accounts with one; a reset, to the one asked
     return Message(to=user.email, subject=subject, text=text)

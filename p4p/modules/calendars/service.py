@@ -109,7 +109,8 @@ def _event(meeting: Meeting, user: User, short_name: str, host: str, sequence: i
     event.add("dtend", starts + timedelta(minutes=meeting.duration_minutes))
     event.add("sequence", sequence)
     # Participants see the study's name only; a facilitator also needs to know which group.
-    summary = f"{short_name}: {_('group session')}"
+    kind = _("group session")  # outside the f-string, where the message extractor finds it
+    summary = f"{short_name}: {kind}"
     if user.role == Role.FACILITATOR:
         summary += f" ({cohort.name})"
     event.add("summary", summary)
