@@ -165,7 +165,7 @@ class Person:
     email_on: bool = True
     sms_on: bool = True
     withdrawn: bool = False
-    client: object = None  # a logged-in test client, when the person has an email
+    client: object = None  # a logged-in test client (by email, else by phone)
 
     def language_at(self, moment: datetime) -> str:
         return [language for since, language in self.languages if since <= moment][-1]

@@ -14,10 +14,13 @@ from p4p.modules.reminders.rules import add_months
 from p4p.modules.sites.models import Meeting, MeetingStatus
 
 # Words only the English or only the Spanish reminder templates use (footer, greeting, SMS tail).
+# An invite's text has no footer: its own words mark its language.
 MARKERS = {
-    "en": ("To stop this kind of reminder:", "Reply STOP to stop texts.", "Hello "),
-    "es": ("Para dejar de recibir este tipo de recordatorio:", "Responde STOP", "Hola, "),
-}
+    "en": ("To stop this kind of reminder:", "Reply STOP to stop texts.", "Hello ", "Works once"),
+    "es": ("Para dejar de recibir este tipo de recordatorio:", "Responde STOP", "Hola, ",
+           "Sirve una vez"),
+}  # fmt: skip
+ACCOUNT_LINKS = ("invite-link", "reset-link")
 MEETING_KINDS = ("meeting-eve", "meeting-soon", "week-open", "digest")
 # Notices of a change, sent at once by the change itself (p4p.modules.reminders.changes).
 CHANGE_NOTICES = ("meeting-moved", "meeting-cancelled", "meeting-mode")
@@ -90,6 +93,8 @@ def _reachability(person: Person, message: Delivered, what: str) -> list[str]:
 
 def _purpose(reminder: Reminder) -> str:
     payload = reminder.payload
+    if reminder.kind in ACCOUNT_LINKS:
+        return f"{reminder.kind} {reminder.key}"
     if reminder.kind in MEETING_KINDS + CHANGE_NOTICES:
         return f"meeting {payload['meeting_id']}"
     if reminder.kind == "survey":
@@ -100,6 +105,8 @@ def _purpose(reminder: Reminder) -> str:
 def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, config) -> list[str]:
     """Why the message came after its purpose had passed, if it did."""
     at, payload = message.at, reminder.payload
+    if reminder.kind in ACCOUNT_LINKS:
+        return []  # asked for by a person or their coordinator, sent at once: never stale
     if reminder.kind in CHANGE_NOTICES:
         return _change_notice_stale(db.get(Meeting, payload["meeting_id"]), reminder, at, what)
     if reminder.kind in MEETING_KINDS:

@@ -110,8 +110,8 @@ def build_study(app, db, clock) -> tuple[Staff, list[Person], dict[int, str]]:
     clock.at = TRIAL_START
     for name, user in facilitators.items():
         staff.facilitators[name] = (user.id, login(app, user.email))
-    for person in people:
-        person.client = login(app, person.email) if person.email else None
+    for person in people:  # a phone-only person logs in with their phone, as they typed it
+        person.client = login(app, person.email or person.phone)
     return (
         staff,
         people,

@@ -11,7 +11,7 @@ import simulation_checks as checks
 from reminder_helpers import post_sms_reply
 from simulation import AREA_CODES, SITES, Person, StaffAction
 from simulation_messages import Deliveries
-from simulation_study import build_study, enrol, give_password, login
+from simulation_study import PASSWORD, build_study, enrol, login
 from simulation_world import TrialWorld
 from sqlalchemy import select
 
@@ -259,11 +259,42 @@ class Trial:
             return
         self._staff_did(self.staff.coordinator_id, "participant", participant_id, "enrol")
         participant = self.fresh().get(Participant, participant_id)
-        give_password(self.db, participant.user_id)
         person = Person(participant_id, participant.user_id, participant.study_id, cohort.id, site,
                         email, phone, [(self.clock(), language)])  # fmt: skip
-        person.client = login(self.app, email) if email else None
         self.people.append(person)
+        person.client = self._accept_invite(person)
+
+    def _accept_invite(self, person: Person):
+        """The coordinator sends the invite (by email, else by text); the person follows the link
+        the wire carried, chooses a password and logs in with their email or their phone as they
+        typed it at enrolment. Their logged-in client, or None when a step failed (checked)."""
+        response = self.staff.coordinator.post(
+            f"/admin/participants/{person.participant_id}/invite"
+        )
+        if self.answered(response) != 302:
+            self.check("invite", [f"the invite for {person.study_id} was refused"])
+            return None
+        response.close()  # delivered: the queued invite is tried now, as after a real response
+        self._staff_did(self.staff.coordinator_id, "user", person.user_id, "invite")
+        wanted = ("email", person.email.lower()) if person.email else ("sms", person.e164)
+        links = [
+            match.group(1)
+            for message in self.wire.delivered
+            if (message.channel, message.to.lower()) == wanted
+            for match in [
+                re.search(r"https?://[^/\s]+(/(?:invite|i)/[A-Za-z0-9_-]+)", message.text)
+            ]
+            if match
+        ]
+        if not links:
+            self.check("invite", [f"no invite reached {person.study_id} by {wanted[0]}"])
+            return None
+        client = self.app.test_client()
+        data = {"password": PASSWORD, "confirm": PASSWORD}
+        if self.answered(client.post(links[-1], data=data)) != 302:
+            self.check("invite", [f"{person.study_id} could not use their invite link"])
+            return None
+        return login(self.app, person.email or person.phone)
 
     def _enrolment_change(self, who: int, path: str, field: str, withdrawn: bool) -> None:
         self.dose_changed = True
