@@ -14,6 +14,7 @@ import yaml
 from flask import current_app
 
 from p4p.modules.curriculum import readability, safety
+from p4p.modules.instruments.definitions import read_instruments
 from p4p.modules.curriculum.models import (
     SECTIONS,
     Arm,
@@ -215,7 +216,8 @@ def _parse_guides(raw, labels: dict[str, str]) -> tuple[Guide, ...]:
     return tuple(guides)
 
 
-def _read_definition(content_dir: Path) -> dict:
+def read_definition(content_dir: Path) -> dict:
+    """program.yaml as a mapping, its arms and languages checked; ContentError if not."""
     path = content_dir / "program.yaml"
     if not path.is_file():
         raise ContentError([f"{path}: missing"])
@@ -255,7 +257,7 @@ def _read_definition(content_dir: Path) -> dict:
 def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
     """Every week of every arm and language, and every problem found (all of them, not the first)."""
     try:
-        definition = _read_definition(content_dir)
+        definition = read_definition(content_dir)
     except ContentError as error:
         return None, error.problems
     languages = tuple(definition.get("languages", ["en"]))
@@ -300,6 +302,10 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
             content=content,
             safety_notes=notes,
         )
+    instruments, instrument_problems = read_instruments(
+        content_dir, languages, {key: len(arm.weeks) for key, arm in arms.items()}
+    )
+    problems += instrument_problems
     program = Program(
         study=str(definition.get("study", "")),
         languages=languages,
@@ -312,6 +318,7 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
         study_short_name=short_names,
         safety=safety_blocks,
         reading_limits={**readability.READING_LIMITS, **definition.get("reading_level", {})},
+        instruments=instruments,
     )
     return (None if problems else program), problems
 
