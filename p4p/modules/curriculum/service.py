@@ -254,6 +254,17 @@ def read_definition(content_dir: Path) -> dict:
     return definition
 
 
+def read_study_instruments(content_dir: Path) -> tuple[dict, list[str]]:
+    """The questionnaires alone, checked against program.yaml's languages and arms (the weeks
+    are not read: `flask instruments check` and the REDCap import need only these)."""
+    try:
+        definition = read_definition(content_dir)
+    except ContentError as error:
+        return {}, error.problems
+    sessions = {arm["key"]: arm["weeks"] for arm in definition["arms"]}
+    return read_instruments(content_dir, definition.get("languages", ["en"]), sessions)
+
+
 def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
     """Every week of every arm and language, and every problem found (all of them, not the first)."""
     try:
