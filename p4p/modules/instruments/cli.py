@@ -41,7 +41,7 @@ def check_command(content_dir):
     instruments, problems = read_study_instruments(directory)
     for key, instrument in instruments.items():
         click.echo(
-            f"{key:<20} {len(instrument.items):>2} items  {len(instrument.scores)} scores"
+            f"{key:<26} {len(instrument.items):>2} items  {len(instrument.scores)} scores"
             f"  {schedule_summary(instrument)}"
         )
     for problem in problems:
