@@ -6,13 +6,15 @@ answer is unanswered. A reverse-scored item counts high as low before it is adde
 
 from collections.abc import Mapping
 
-from p4p.modules.instruments.models import Instrument, Item, Score
+from p4p.modules.instruments.models import SCORABLE_TYPES, Instrument, Item, Score
 
 Number = int | float
 
 
 def scored_value(item: Item, answer) -> Number | None:
     """The answer as the score counts it (reversed if the item is), None when unanswered."""
+    if item.type not in SCORABLE_TYPES:
+        raise ValueError(f"{item.name}: a {item.type} item has no score value")
     if answer is None:
         return None
     if item.type == "yes_no":
@@ -29,9 +31,7 @@ def scored_value(item: Item, answer) -> Number | None:
         if not 0 <= answer <= 10:
             raise ValueError(f"{item.name}: {answer!r} is outside 0 to 10")
         return 10 - answer if item.reverse else answer
-    if item.type == "number":
-        return answer
-    raise ValueError(f"{item.name}: a {item.type} item has no score value")
+    return answer  # a number item counts as answered
 
 
 def compute_score(score: Score, instrument: Instrument, answers: Mapping[str, object]) -> Number | None:
