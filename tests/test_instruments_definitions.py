@@ -88,10 +88,13 @@ def _set(path: str, value):
         *parents, last = path.split(".")
         node = raw
         for part in parents:
-            node = next(i for i in node if i["name"] == part) if isinstance(node, list) else node[part]
+            node = (
+                next(i for i in node if i["name"] == part) if isinstance(node, list) else node[part]
+            )
         node[last] = value
 
     return change
+
 
 BAD_FILES = [
     (_set("items.pain.type", "slider"),

@@ -227,7 +227,9 @@ def test_a_choice_without_whole_number_codes_is_skipped_with_a_warning():
     rows = [RECORD_ID, CARRIED[0], _row("mood_letter", "mood", "radio", "Pick", "a, A | b, B")]
     imported = import_form(_csv(rows), "mood", LANGUAGES)
     assert list(_items(imported)) == ["mood_level"]
-    assert any("field mood_letter: choice 'a, A' needs a whole-number code" in w for w in imported.warnings)
+    assert any(
+        "field mood_letter: choice 'a, A' needs a whole-number code" in w for w in imported.warnings
+    )
 
 
 def test_a_slider_that_is_not_0_to_10_becomes_a_number_item():
@@ -247,7 +249,7 @@ def test_import_redcap_writes_a_valid_yaml_file_and_prints_the_warnings(runner, 
     args = ["instruments", "import-redcap", str(dictionary), "--form", "mood", "--out", str(out)]
     result = runner.invoke(args=args)
     assert result.exit_code == 0, result.output
-    assert "WARNING field mood_why: \"Branching Logic" in result.stderr
+    assert 'WARNING field mood_why: "Branching Logic' in result.stderr
     assert "WARNING translate field mood_level into es" in result.stderr
     written = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert written == _imported().instrument

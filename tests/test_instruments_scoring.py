@@ -87,9 +87,9 @@ def test_fewer_answers_than_min_answers_give_no_score():
     instrument = _instrument(score)
     assert compute_score(score, instrument, {"sure": 6, "often_r": 1}) is None
     assert compute_score(score, instrument, {}) is None
-    assert compute_score(score, instrument, {"sure": 6, "often_r": 1, "sure_r": 0}) == pytest.approx(
-        (6 + 3 + 10) / 3
-    )
+    assert compute_score(
+        score, instrument, {"sure": 6, "often_r": 1, "sure_r": 0}
+    ) == pytest.approx((6 + 3 + 10) / 3)
 
 
 def test_the_peg_score_is_the_mean_of_its_three_items_and_needs_all_three():

@@ -14,7 +14,6 @@ import yaml
 from flask import current_app
 
 from p4p.modules.curriculum import readability, safety
-from p4p.modules.instruments.definitions import read_instruments
 from p4p.modules.curriculum.models import (
     SECTIONS,
     Arm,
@@ -25,6 +24,7 @@ from p4p.modules.curriculum.models import (
     Section,
     WeekContent,
 )
+from p4p.modules.instruments.definitions import read_instruments
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

@@ -26,7 +26,9 @@ def schedule_summary(instrument: Instrument) -> str:
     arms = []
     for arm, occasions in instrument.schedule.items():
         kinds = [
-            f"months {'/'.join(map(str, o.months))}" if o.kind == "months" else o.kind.replace("_", " ")
+            f"months {'/'.join(map(str, o.months))}"
+            if o.kind == "months"
+            else o.kind.replace("_", " ")
             for o in occasions
         ]
         arms.append(f"{arm}: {', '.join(kinds)}")

@@ -110,11 +110,15 @@ class _Reader:
         self.problems: list[str] = []
 
     def problem(self, where: str, message: str) -> None:
-        self.problems.append(f"{self.path}, {where}: {message}" if where else f"{self.path}: {message}")
+        self.problems.append(
+            f"{self.path}, {where}: {message}" if where else f"{self.path}: {message}"
+        )
 
     def unknown_fields(self, where: str, given: dict, allowed: set[str]) -> None:
         for name in sorted(set(map(str, given)) - allowed):
-            self.problem(where, f"unknown field '{name}' (fields here: {', '.join(sorted(allowed))})")
+            self.problem(
+                where, f"unknown field '{name}' (fields here: {', '.join(sorted(allowed))})"
+            )
 
     def text(self, where: str, value, *, optional: bool = False) -> dict[str, str]:
         """A text in every language of the program: {en: ..., es: ...}."""
@@ -190,7 +194,8 @@ class _Reader:
         name = raw.get("name")
         if not isinstance(name, str) or not FIELD_NAME.match(name):
             self.problem(
-                f"item {number}", f"name {name!r} must be {FIELD_NAME_RULE} characters, like pain_avg"
+                f"item {number}",
+                f"name {name!r} must be {FIELD_NAME_RULE} characters, like pain_avg",
             )
             return None
         where = f"item {name}"
@@ -326,7 +331,9 @@ class _Reader:
         if raw is None:
             return {}
         if not isinstance(raw, dict):
-            self.problem("schedule", "must map arm keys to occasions, like partners4pain: {weekly: ...}")
+            self.problem(
+                "schedule", "must map arm keys to occasions, like partners4pain: {weekly: ...}"
+            )
             return {}
         schedule = {}
         for arm, occasions in raw.items():
@@ -368,12 +375,15 @@ class _Reader:
         valid = (
             isinstance(raw, list)
             and raw
-            and all(isinstance(n, int) and not isinstance(n, bool) and low <= n <= high for n in raw)
+            and all(
+                isinstance(n, int) and not isinstance(n, bool) and low <= n <= high for n in raw
+            )
             and raw == sorted(set(raw))
         )
         if not valid:
             self.problem(
-                where, f"must list whole numbers from {low} to {high}, rising, like [2, 4] (found {raw!r})"
+                where,
+                f"must list whole numbers from {low} to {high}, rising, like [2, 4] (found {raw!r})",
             )
             return ()
         return tuple(raw)

@@ -84,7 +84,8 @@ def import_form(csv_text: str, form: str, languages: Sequence[str]) -> Imported:
         f"the title is the form's name, '{title}': write the title participants should see"
     )
     result.instrument["title"] = _in_languages(title, others, "the title", result.warnings)
-    items, scores = [], []
+    items: list[dict] = []
+    scores: list[dict] = []
     for row in fields:
         name = row[NAME]
         if row is rows[0]:  # REDCap's first field is the record ID; p4p keeps its own
@@ -195,7 +196,9 @@ def _slider(row: dict, warnings: list[str]) -> dict:
         return {"type": "number", "min": low, "max": high}
     ends = [_plain(label) for label in row[CHOICES].split("|")]
     if len(ends) < 2 or not ends[0] or not ends[-1]:
-        warnings.append(f"field {row[NAME]}: the slider's ends have no labels; write what 0 and 10 mean")
+        warnings.append(
+            f"field {row[NAME]}: the slider's ends have no labels; write what 0 and 10 mean"
+        )
         ends = ["0", "10"]
     return {"type": "scale_0_10", "anchors": {0: {"en": ends[0]}, 10: {"en": ends[-1]}}}
 
@@ -213,7 +216,9 @@ def _number_fields(row: dict, warnings: list[str]) -> dict:
         if row[column]:
             bound = _number(row[column])
             if bound is None:
-                warnings.append(f"field {row[NAME]}: {key} {row[column]!r} is not a number: dropped")
+                warnings.append(
+                    f"field {row[NAME]}: {key} {row[column]!r} is not a number: dropped"
+                )
             else:
                 fields[key] = bound
     return fields
@@ -236,7 +241,7 @@ def _warn_not_carried(row: dict, warnings: list[str]) -> None:
     name = row[NAME]
     for column in NOT_CARRIED:
         if row[column]:
-            warnings.append(f"field {name}: \"{column}\" ({row[column]}) is not carried over")
+            warnings.append(f'field {name}: "{column}" ({row[column]}) is not carried over')
     if row[IDENTIFIER].lower() == "y":
         warnings.append(f"field {name}: marked as an identifier in REDCap; p4p does not mark it")
     if row[ANNOTATION] and row[ANNOTATION] != REVERSE_MARK:

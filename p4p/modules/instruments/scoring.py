@@ -34,7 +34,9 @@ def scored_value(item: Item, answer) -> Number | None:
     return answer  # a number item counts as answered
 
 
-def compute_score(score: Score, instrument: Instrument, answers: Mapping[str, object]) -> Number | None:
+def compute_score(
+    score: Score, instrument: Instrument, answers: Mapping[str, object]
+) -> Number | None:
     """The score's sum or mean of its items' answers; None when fewer than min_answers answered."""
     values = [
         value
@@ -47,6 +49,8 @@ def compute_score(score: Score, instrument: Instrument, answers: Mapping[str, ob
     return total / len(values) if score.method == "mean" else total
 
 
-def compute_scores(instrument: Instrument, answers: Mapping[str, object]) -> dict[str, Number | None]:
+def compute_scores(
+    instrument: Instrument, answers: Mapping[str, object]
+) -> dict[str, Number | None]:
     """Every score of the instrument, by name."""
     return {score.name: compute_score(score, instrument, answers) for score in instrument.scores}
