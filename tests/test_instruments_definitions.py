@@ -145,6 +145,10 @@ def _naming_an_arm(raw):
     raw["title"]["es"] = "Cuestionario de Keys to Wellbeing"
 
 
+def _a_choice_naming_an_arm(raw):
+    raw["items"][1]["choices"][0]["label"]["en"] = "Only in partners4pain"
+
+
 BAD_FILES += [
     (_score(items=["pain", "mood"]), "score total, items: 'mood' is not an item of this instrument"),
     (_score(items=["pain", "note"]), "score total, items: note is a short_text item; a score adds only"),
@@ -162,7 +166,8 @@ BAD_FILES += [
     (_schedule("partners4pain", {"before_session": {"sessions": [10], "window_days": 1}}),
      "schedule partners4pain, before_session, sessions: must list whole numbers from 1 to 9"),
     (_schedule("partners4pain", {"weekly": {"window": 3}}), "schedule partners4pain, weekly: unknown field 'window'"),
-    (_naming_an_arm, "check.yaml: a text (es) names the arm 'keys to wellbeing'"),
+    (_naming_an_arm, "check.yaml, title: the es text names the arm 'keys to wellbeing'"),
+    (_a_choice_naming_an_arm, "check.yaml, item worry: the en text names the arm 'partners4pain'"),
 ]  # fmt: skip
 
 

@@ -90,12 +90,18 @@ def parse_instrument(
 
 
 def _arm_names_in(instrument: Instrument, path: Path | str, arms: dict[str, int]) -> list[str]:
-    # Participants of both arms may answer the same questionnaire: no text may name an arm.
-    texts = [instrument.title, instrument.intro] + [item.text for item in instrument.items]
-    words = [key.replace("_", " ") for key in arms] + list(arms)
+    # Participants of both arms may answer the same questionnaire: no text may name an arm
+    # (by its key, or the key's words: keys_to_wellbeing, "keys to wellbeing").
+    texts = [("title", instrument.title), ("intro", instrument.intro)]
+    for item in instrument.items:
+        texts += [(f"item {item.name}", item.text), (f"item {item.name}", item.low_label)]
+        texts += [(f"item {item.name}", item.high_label)]
+        texts += [(f"item {item.name}", choice.label) for choice in item.choices]
+    words = sorted({key.replace("_", " ") for key in arms} | set(arms))
     return [
-        f"{path}: a text ({language}) names the arm '{word}'; participants must not see arm names"
-        for by_language in texts
+        f"{path}, {where}: the {language} text names the arm '{word}';"
+        " participants must not see arm names"
+        for where, by_language in texts
         for language, text in by_language.items()
         for word in words
         if word.lower() in text.lower()

@@ -37,6 +37,8 @@ SCORE_MARK = re.compile(
     r"^@READONLY p4p score: (?P<method>sum|mean) of (?P<items>[a-z0-9_, ]+);"
     r" at least (?P<min>\d+) answered$"
 )
+# A notes box takes more than a line: above SHORT_TEXT_LENGTH, so it exports as notes again.
+NOTES_LENGTH = 1000
 WHOLE_NUMBER_VALIDATION = "integer"
 DECIMAL_VALIDATION = "number"
 # REDCap's other number validations (number_1dp, number_comma_decimal, ...) import as decimals.
@@ -149,8 +151,9 @@ def _choices(row: dict, warnings: list[str]) -> list[dict] | None:
 
 def _item(row: dict, warnings: list[str]) -> dict | None:
     name, kind, validation = row[NAME], row[TYPE], row[VALIDATION]
+    label = _plain(row[LABEL])
     # In the order an instrument file lists them: name, type, text, then the type's own fields.
-    item: dict = {"name": name, "type": None, "text": {"en": _plain(row[LABEL]) or name}}
+    item: dict = {"name": name, "type": None, "text": {"en": label or name}}
     if kind in ("radio", "dropdown"):
         choices = _choices(row, warnings)
         if choices is None:
@@ -173,11 +176,13 @@ def _item(row: dict, warnings: list[str]) -> dict | None:
             )
         item["type"] = "short_text"
         if kind == "notes":
-            item["max_length"] = 1000
+            item["max_length"] = NOTES_LENGTH
     else:
-        why = WHY_SKIPPED.get("file" if kind == "signature" else kind)
+        why = WHY_SKIPPED.get(kind)
         warnings.append(f"field {name}: {why or f'type {kind!r} is not one p4p knows: skipped'}")
         return None
+    if not label:
+        warnings.append(f"field {name}: no label; its name is the text until you write one")
     if row[REQUIRED].lower() == "y":
         item["required"] = True
     if row[ANNOTATION] == REVERSE_MARK:
