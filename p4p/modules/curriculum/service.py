@@ -216,8 +216,7 @@ def _parse_guides(raw, labels: dict[str, str]) -> tuple[Guide, ...]:
     return tuple(guides)
 
 
-def read_definition(content_dir: Path) -> dict:
-    """program.yaml as a mapping, its arms and languages checked; ContentError if not."""
+def _read_definition(content_dir: Path) -> dict:
     path = content_dir / "program.yaml"
     if not path.is_file():
         raise ContentError([f"{path}: missing"])
@@ -255,10 +254,10 @@ def read_definition(content_dir: Path) -> dict:
 
 
 def read_study_instruments(content_dir: Path) -> tuple[dict, list[str]]:
-    """The questionnaires alone, checked against program.yaml's languages and arms (the weeks
-    are not read: `flask instruments check` and the REDCap import need only these)."""
+    """The questionnaires alone, checked against program.yaml's languages and arms, without
+    reading the weeks (for `flask instruments check`)."""
     try:
-        definition = read_definition(content_dir)
+        definition = _read_definition(content_dir)
     except ContentError as error:
         return {}, error.problems
     sessions = {arm["key"]: arm["weeks"] for arm in definition["arms"]}
@@ -268,7 +267,7 @@ def read_study_instruments(content_dir: Path) -> tuple[dict, list[str]]:
 def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
     """Every week of every arm and language, and every problem found (all of them, not the first)."""
     try:
-        definition = read_definition(content_dir)
+        definition = _read_definition(content_dir)
     except ContentError as error:
         return None, error.problems
     languages = tuple(definition.get("languages", ["en"]))
