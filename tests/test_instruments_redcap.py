@@ -57,7 +57,7 @@ CARRIED = [
     _row("mood_walked", "mood", "yesno", "Did you go for a walk?"),
     _row("mood_best", "mood", "radio", "The best part of the week", "0, Nothing | 1, Family, friends",
          annotation="p4p: reverse-scored"),
-    _row("mood_comment", "mood", "text", "Anything to add?"),
+    _row("mood_comment", "mood", "text", "Anything to add? ¿Algo más?"),
     _row("mood_story", "mood", "notes", "Tell us more"),
 ]  # fmt: skip
 # Fields that do not carry over (or not fully): each must be reported by name.
@@ -251,6 +251,7 @@ def test_import_redcap_writes_a_valid_yaml_file_and_prints_the_warnings(runner, 
     assert result.exit_code == 0, result.output
     assert 'WARNING field mood_why: "Branching Logic' in result.stderr
     assert "WARNING translate field mood_level into es" in result.stderr
+    assert "¿Algo más?" in out.read_text(encoding="utf-8")  # UTF-8, not \u escapes
     written = yaml.safe_load(out.read_text(encoding="utf-8"))
     assert written == _imported().instrument
     _instrument, problems = parse_instrument(written, out, LANGUAGES, ARMS)
