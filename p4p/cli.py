@@ -1,4 +1,5 @@
-"""flask commands: db upgrade/downgrade, seed-demo, create-user, send-invite, curriculum check."""
+"""flask commands: db upgrade/downgrade, seed-demo, create-user, send-invite, curriculum check
+(the instruments and export groups live in their modules' cli.py)."""
 
 import sys
 from datetime import datetime
@@ -13,6 +14,7 @@ from p4p.clock import now as clock_now
 from p4p.clock import parse_moment
 from p4p.db import session as db
 from p4p.modules.auth.models import Role
+from p4p.modules.instruments.cli import instruments_cli
 from p4p.modules.reports.cli import export_cli
 
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
@@ -178,7 +180,8 @@ def send_invite_command(email):
 @curriculum_cli.command("check")
 @click.option("--content-dir", type=click.Path(file_okay=False, path_type=Path))
 def curriculum_check(content_dir):
-    """Validate every week of every arm and language; print a table; exit 1 on any problem.
+    """Validate every week of every arm and language, and every questionnaire (instruments/);
+    print a table; exit 1 on any problem.
 
     Besides the structure: the home practice's guide must fit the minute target, and each
     week's two reading measures must be within the study's limits (program.yaml).
@@ -233,3 +236,4 @@ def init_app(app) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(send_invite_command)
     app.cli.add_command(export_cli)
+    app.cli.add_command(instruments_cli)

@@ -61,6 +61,7 @@ def test_built_package_finds_its_folders_inside_itself(tmp_path):
     for name in ("templates", "static", "migrations"):
         assert not (built / name).exists()  # nothing outside the package
     assert (built / "p4p/translations/es/LC_MESSAGES/messages.mo").is_file()
+    assert (built / "p4p/modules/curriculum/content/instruments/peg.yaml").is_file()
     assert not list((built / "p4p").rglob("__pycache__"))
 
     # Run from the built folder alone: no checkout on the path, no top-level templates.

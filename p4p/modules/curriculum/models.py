@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from p4p.modules.curriculum import readability
+from p4p.modules.instruments.models import Instrument
 
 # The fixed sections of every week, in order: (id, heading per language).
 SECTIONS: tuple[tuple[str, dict[str, str]], ...] = (
@@ -163,6 +164,8 @@ class Program:
     safety: dict[str, SafetyBlock] = field(default_factory=dict, compare=False)
     # The study's reading limits (program.yaml's reading_level over readability's defaults).
     reading_limits: dict = field(default_factory=dict, compare=False)
+    # The study's questionnaires by key (instruments/<key>.yaml beside program.yaml).
+    instruments: dict[str, Instrument] = field(default_factory=dict, compare=False)
 
     def arm(self, key: str) -> Arm:
         return self.arms[key]

@@ -24,6 +24,7 @@ from p4p.modules.curriculum.models import (
     Section,
     WeekContent,
 )
+from p4p.modules.instruments.definitions import read_instruments
 
 PACKAGED_CONTENT = Path(__file__).parent / "content"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -252,6 +253,17 @@ def _read_definition(content_dir: Path) -> dict:
     return definition
 
 
+def read_study_instruments(content_dir: Path) -> tuple[dict, list[str]]:
+    """The questionnaires alone, checked against program.yaml's languages and arms, without
+    reading the weeks (for `flask instruments check`)."""
+    try:
+        definition = _read_definition(content_dir)
+    except ContentError as error:
+        return {}, error.problems
+    sessions = {arm["key"]: arm["weeks"] for arm in definition["arms"]}
+    return read_instruments(content_dir, definition.get("languages", ["en"]), sessions)
+
+
 def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
     """Every week of every arm and language, and every problem found (all of them, not the first)."""
     try:
@@ -300,6 +312,10 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
             content=content,
             safety_notes=notes,
         )
+    instruments, instrument_problems = read_instruments(
+        content_dir, languages, {key: len(arm.weeks) for key, arm in arms.items()}
+    )
+    problems += instrument_problems
     program = Program(
         study=str(definition.get("study", "")),
         languages=languages,
@@ -312,6 +328,7 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
         study_short_name=short_names,
         safety=safety_blocks,
         reading_limits={**readability.READING_LIMITS, **definition.get("reading_level", {})},
+        instruments=instruments,
     )
     return (None if problems else program), problems
 
