@@ -18,7 +18,7 @@ from browser import horizontal_overflow, log_in, open_page, screenshot
 from conftest import PASSWORD
 from icalendar import Calendar
 from playwright.sync_api import expect
-from reminder_helpers import SmsProvider
+from reminder_helpers import SmsProvider, send_at
 from sqlalchemy import select
 
 from p4p import resource_dir
@@ -35,16 +35,26 @@ NEW_PASSWORD = "mañana camino al parque"
 es = gettext.translation("messages", str(resource_dir("translations")), ["es"]).gettext
 
 
-def _texts_to(provider, phone, count, timeout=20.0):
-    """The texts the SMS provider has received for this phone, once there are `count` of them
-    (a send happens after the response is delivered, so it may trail the page by a moment)."""
+def _texts_to(app, clock, provider, phone, count, timeout=5.0):
+    """The texts the SMS provider has received for this phone, once there are `count` of them.
+
+    A change's text is tried right after its response (response.call_on_close). Werkzeug's
+    development server, which serves these tests, can skip that close: its `finally` drains the
+    socket before closing the response, and a connection the browser has reset raises there
+    (seen here about one run in four). Gunicorn always closes the response, and the scheduler's
+    next tick sends anything still planned. So after a short wait the test runs that tick, as production
+    would: the text must still come, once, whichever of the two sends it.
+    """
     deadline = wallclock.monotonic() + timeout
     while wallclock.monotonic() < deadline:
         texts = [t for t in provider.received if t["To"] == phone]
         if len(texts) >= count:
             return texts
         wallclock.sleep(0.05)
-    raise AssertionError(f"{len(texts)} texts to {phone}, expected {count}: {provider.received}")
+    send_at(app, clock())
+    texts = [t for t in provider.received if t["To"] == phone]
+    assert len(texts) == count, (count, provider.received)
+    return texts
 
 
 def _feed_events(page, url):
@@ -76,11 +86,8 @@ def test_a_phone_only_participant_is_invited_signs_in_subscribes_and_is_told_of_
         staff.locator("main form.stack button[type=submit]").first.click()
         expect(staff.get_by_text("sent by text to (312) 555-0142")).to_be_visible()
         staff.get_by_role("button", name="Send the invite link").click()
-        confirm = staff.get_by_role("button", name=re.compile("Send|Yes"))
-        if confirm.count():  # the confirm step, when the page asks first
-            confirm.first.click()
         expect(staff.get_by_text("on its way by text to (312) 555-0142")).to_be_visible()
-        (invite,) = _texts_to(provider, PHONE, 1)
+        (invite,) = _texts_to(app, clock, provider, PHONE, 1)
         link = re.search(r"http://127\.0\.0\.1:\d+/i/[A-Za-z0-9_-]{22}\b", invite["Body"]).group(0)
         assert invite["Body"].startswith("Vivir bien:"), invite["Body"]
 
@@ -127,7 +134,7 @@ def test_a_phone_only_participant_is_invited_signs_in_subscribes_and_is_told_of_
         staff.wait_for_load_state()
 
         # Told at once, by text, in Spanish, with the new time.
-        _invite, notice = _texts_to(provider, PHONE, 2)
+        _invite, notice = _texts_to(app, clock, provider, PHONE, 2)
         assert notice["Body"].startswith("Vivir bien: " + es("Your group meeting has moved."))
 
         # Her home page shows the change until the meeting is over.
