@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from p4p.db import Base
@@ -10,6 +10,8 @@ from p4p.db import Base
 
 class AuditEvent(Base):
     __tablename__ = "audit_event"
+    # What an event is about: the planner and the home page look up a meeting's moves by it.
+    __table_args__ = (Index("ix_audit_event_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)

@@ -9,7 +9,7 @@ Follow-up surveys count from it, and reports can use the same function.
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.participants.models import Participant
@@ -20,9 +20,15 @@ def _local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-def program_starts(db: Session, participants: list[Participant]) -> dict[int, date]:
-    """Each participant's own start, as a local date at their site, in one query for them all."""
-    ids = [p.id for p in participants]
+def program_starts(
+    db: Session, participants: list[Participant], among: Select | None = None
+) -> dict[int, date]:
+    """Each participant's own start, as a local date at their site, in one query for them all.
+
+    `among`, a SELECT of exactly these participants' ids, stands in for the list of their ids in
+    that query: a list takes one bind parameter per person, more than a database accepts once a
+    study is large (PostgreSQL takes 65,535 in one statement)."""
+    ids = among if among is not None else [p.id for p in participants]
     first_meetings = (
         dict(
             db.execute(
@@ -36,7 +42,7 @@ def program_starts(db: Session, participants: list[Participant]) -> dict[int, da
                 .group_by(Participant.id)
             ).all()
         )
-        if ids
+        if participants
         else {}
     )
     return {

@@ -8,9 +8,12 @@ from sqlalchemy.orm import Session
 
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+from p4p.pagination import Page, paginate
 
 # Under this, the page suggests a smaller plan (self-management programs use 7).
 CONFIDENT_ENOUGH = 7
+# Entries on one page of the practice log: a few weeks of daily practice, short on a phone.
+PRACTICE_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)
@@ -24,14 +27,15 @@ class PracticeEntry:
     note: str | None
 
 
-def practice_logs(db: Session, participant_id: int) -> list[PracticeLog]:
-    return list(
-        db.scalars(
-            select(PracticeLog)
-            .where(PracticeLog.participant_id == participant_id)
-            .order_by(PracticeLog.practiced_on.desc(), PracticeLog.id.desc())
-        )
+def practice_page(db: Session, participant_id: int, number: int) -> Page:
+    """One page of a participant's own entries, newest first (the latest logged first among
+    entries of one day), in two queries however long they have been logging."""
+    query = (
+        select(PracticeLog)
+        .where(PracticeLog.participant_id == participant_id)
+        .order_by(PracticeLog.practiced_on.desc(), PracticeLog.id.desc())
     )
+    return paginate(db, query, number, PRACTICE_PAGE_SIZE)
 
 
 def own_log_or_none(db: Session, participant_id: int, log_id: int) -> PracticeLog | None:

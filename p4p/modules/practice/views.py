@@ -17,6 +17,7 @@ from p4p.modules.curriculum.service import get_program
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
 from p4p.modules.practice.forms import PracticeForm, SelfCheckForm
+from p4p.pagination import requested_page
 from p4p.views import form_page
 
 bp = Blueprint("practice", __name__)
@@ -74,7 +75,7 @@ def log():
         "practice/log.html",
         form,
         context=context,
-        logs=service.practice_logs(db, context.participant.id),
+        page=service.practice_page(db, context.participant.id, requested_page()),
         labels=_type_labels(context),
     )
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from p4p.modules.audit.models import AuditEvent
@@ -59,17 +59,20 @@ def planning_data(
     survey_reach_days: int,
     default_quiet: tuple[time | None, time | None] = (None, None),
 ) -> PlanningData:
-    """Meetings near `now`, the active participants of their cohorts and of cohorts due a survey."""
+    """Meetings near `now`, the active participants of their cohorts and of cohorts due a survey.
+
+    Every lookup that depends on who is planned for names them by a subquery, never by a list of
+    their ids: a list puts one bind parameter per person in the statement, and PostgreSQL refuses
+    more than 65,535 of them (SQLite's default build 32,766)."""
+    near = (
+        Meeting.status != "cancelled",
+        Meeting.starts_at.between(now - timedelta(days=10), now + horizon + timedelta(days=2)),
+    )
     meetings = list(
         db.scalars(
             select(Meeting)
             .join(Cohort, Cohort.id == Meeting.cohort_id)
-            .where(
-                Meeting.status != "cancelled",
-                Meeting.starts_at.between(
-                    now - timedelta(days=10), now + horizon + timedelta(days=2)
-                ),
-            )
+            .where(*near)
             .options(
                 joinedload(Meeting.cohort).joinedload(Cohort.site),
                 joinedload(Meeting.cohort).selectinload(Cohort.meetings),
@@ -82,59 +85,71 @@ def planning_data(
     cohorts_meeting_lately = select(Meeting.cohort_id).where(
         Meeting.starts_at.between(reach_from, now + timedelta(days=1))
     )
+    planned_for = (
+        or_(
+            Participant.cohort_id.in_(select(Meeting.cohort_id).where(*near)),
+            Participant.cohort_id.in_(cohorts_meeting_lately),
+            Participant.enrolled_at >= reach_from,
+        ),
+        Participant.enrolled_at <= now,
+        Participant.withdrawn_at.is_(None),
+        User.active.is_(True),
+    )
     participants = list(
         db.scalars(
             select(Participant)
             .join(User, User.id == Participant.user_id)
-            .where(
-                or_(
-                    Participant.cohort_id.in_({m.cohort_id for m in meetings}),
-                    Participant.cohort_id.in_(cohorts_meeting_lately),
-                    Participant.enrolled_at >= reach_from,
-                ),
-                Participant.enrolled_at <= now,
-                Participant.withdrawn_at.is_(None),
-                User.active.is_(True),
-            )
+            .where(*planned_for)
             .options(
                 joinedload(Participant.user), joinedload(Participant.cohort).joinedload(Cohort.site)
             )
         )
     )
-    starts = program_starts(db, participants)
+    # The same people, as a subquery for the lookups below. Each statement reads the database
+    # as it is when it runs, so these may name someone enrolled since the list above was read:
+    # they are left for the next tick.
+    planned_ids = (
+        select(Participant.id).join(User, User.id == Participant.user_id).where(*planned_for)
+    )
+    starts = program_starts(db, participants, among=planned_ids)
     survey_starts = {
         pid: day for pid, day in starts.items() if reach_from.date() <= day <= now.date()
     }
-    user_ids = [p.user_id for p in participants]
     preferences = {
-        p.user_id: p
-        for p in db.scalars(
-            select(ReminderPreference).where(ReminderPreference.user_id.in_(user_ids))
+        preference.user_id: preference
+        for preference in db.scalars(
+            select(ReminderPreference)
+            .join(Participant, Participant.user_id == ReminderPreference.user_id)
+            .where(Participant.id.in_(planned_ids))
         )
     }
     ids = [p.id for p in participants]
     practiced: dict[int, set[date]] = {pid: set() for pid in ids}
     for pid, day in db.execute(
         select(PracticeLog.participant_id, PracticeLog.practiced_on).where(
-            PracticeLog.participant_id.in_(ids),
+            PracticeLog.participant_id.in_(planned_ids),
             PracticeLog.practiced_on >= (now - timedelta(days=14)).date(),
         )
     ):
-        practiced[pid].add(day)
+        if pid in practiced:
+            practiced[pid].add(day)
     done: dict[int, set[int]] = {pid: set() for pid in ids}
     for pid, months in db.execute(
         select(SurveyCompletion.participant_id, SurveyCompletion.months).where(
-            SurveyCompletion.participant_id.in_(ids)
+            SurveyCompletion.participant_id.in_(planned_ids)
         )
     ):
-        done[pid].add(months)
-    site_ids = {m.cohort.site_id for m in meetings}
+        if pid in done:
+            done[pid].add(months)
+    sites_meeting_near = select(Cohort.site_id).join(Meeting, Meeting.cohort_id == Cohort.id)
     facilitators: dict[int, list[int]] = {}
     for site_id, user_id in db.execute(
         select(FacilitatorSite.site_id, FacilitatorSite.user_id)
         .join(User, User.id == FacilitatorSite.user_id)
         .where(
-            FacilitatorSite.site_id.in_(site_ids), User.active.is_(True), User.email.is_not(None)
+            FacilitatorSite.site_id.in_(sites_meeting_near.where(*near)),
+            User.active.is_(True),
+            User.email.is_not(None),
         )
     ):
         facilitators.setdefault(site_id, []).append(user_id)
@@ -145,7 +160,8 @@ def planning_data(
             .where(
                 AuditEvent.action == "move",
                 AuditEvent.entity == "meeting",
-                AuditEvent.entity_id.in_([str(m.id) for m in meetings]),
+                # The audit log names what it is about by a string id.
+                AuditEvent.entity_id.in_(select(cast(Meeting.id, String)).where(*near)),
             )
             .group_by(AuditEvent.entity_id)
         )

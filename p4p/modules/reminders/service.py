@@ -26,6 +26,11 @@ from p4p.modules.reminders.queries import planning_data
 from p4p.modules.reminders.sending import SendResult, claim_due, send_due  # noqa: F401 (callers)
 from p4p.modules.sites.models import Meeting, MeetingStatus
 
+# Rows per INSERT and ids per IN list: each statement stays far below every database's limit on
+# bind parameters (PostgreSQL 65,535; SQLite's default build 32,766), whatever the study's size.
+ROWS_PER_INSERT = 500
+IDS_PER_STATEMENT = 1_000
+
 
 def settings_from(config) -> rules.Settings:
     return rules.Settings(
@@ -60,6 +65,8 @@ def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
         arm_weeks = program.arm(cohort.arm).weeks if cohort.arm in program.arms else ()
         for participant in data.participants_by_cohort.get(cohort.id, []):
             recipient = data.recipients[participant.id]
+            if not recipient.channels:
+                continue  # no way to reach them: every rule would come back empty
             planned += rules.meeting_reminders(
                 recipient,
                 meeting.id,
@@ -83,6 +90,8 @@ def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
                 )
             )
     for participant_id, program_start in data.survey_starts.items():
+        if not data.recipients[participant_id].channels:
+            continue
         planned += rules.survey_reminders(
             data.recipients[participant_id],
             program_start,
@@ -137,8 +146,8 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         for p in wanted.values()
     ]
     result = PlanResult()
-    for start in range(0, len(rows), 500):
-        result.inserted += _insert_ignoring_existing(db, rows[start : start + 500])
+    for start in range(0, len(rows), ROWS_PER_INSERT):  # 11 parameters a row
+        result.inserted += _insert_ignoring_existing(db, rows[start : start + ROWS_PER_INSERT])
     stale = db.scalars(
         select(Reminder).where(
             Reminder.status == ReminderStatus.PLANNED,
@@ -150,14 +159,17 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         )
     ).all()
     unwanted = [r for r in stale if r.key not in wanted]
-    cancelled_meetings = set(
-        db.scalars(
-            select(Meeting.id).where(
-                Meeting.id.in_({r.payload.get("meeting_id") for r in unwanted} - {None}),
-                Meeting.status == MeetingStatus.CANCELLED,
+    about = sorted({r.payload["meeting_id"] for r in unwanted if r.payload.get("meeting_id")})
+    cancelled_meetings: set[int] = set()
+    for start in range(0, len(about), IDS_PER_STATEMENT):  # a list, so in bounded pieces
+        cancelled_meetings.update(
+            db.scalars(
+                select(Meeting.id).where(
+                    Meeting.id.in_(about[start : start + IDS_PER_STATEMENT]),
+                    Meeting.status == MeetingStatus.CANCELLED,
+                )
             )
         )
-    )
     for reminder in unwanted:
         reminder.updated_at = now
         if reminder.payload.get("meeting_id") in cancelled_meetings:
