@@ -12,7 +12,7 @@ import yaml
 from conftest import login
 from sqlalchemy import select
 
-from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
+from p4p.modules.instruments.answer_models import InstrumentResponse
 from p4p.modules.instruments.definitions import parse_instrument
 
 # Every item type, for the partners4pain arm only, weekly.
@@ -95,12 +95,18 @@ def test_the_peg_is_due_in_the_week_window_and_at_month_2_and_not_after_a_window
     participant_client, participant, clock
 ):
     assert _due_links(participant_client) == ["week-3"]  # week 3 opened yesterday, 3 days
-    _move_to(participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC))  # its window ended on the 11th
+    _move_to(
+        participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC)
+    )  # its window ended on the 11th
     page = participant_client.get("/questionnaires").get_data(as_text=True)
     assert _due_links(participant_client) == [] and "Nothing to answer right now." in page
-    _move_to(participant_client, clock, participant, datetime(2026, 4, 23, 15, tzinfo=UTC))  # two months from the start, 23 Feb
+    _move_to(
+        participant_client, clock, participant, datetime(2026, 4, 23, 15, tzinfo=UTC)
+    )  # two months from the start, 23 Feb
     assert _due_links(participant_client) == ["month-2"]
-    _move_to(participant_client, clock, participant, datetime(2026, 5, 6, 15, tzinfo=UTC))  # its 14th and last day
+    _move_to(
+        participant_client, clock, participant, datetime(2026, 5, 6, 15, tzinfo=UTC)
+    )  # its 14th and last day
     assert _due_links(participant_client) == ["month-2"]
     _move_to(participant_client, clock, participant, datetime(2026, 5, 7, 15, tzinfo=UTC))
     assert _due_links(participant_client) == []
@@ -143,7 +149,10 @@ def test_each_type_refuses_bad_input_at_the_field_and_saves_nothing(
 
 def test_the_peg_scale_refuses_11_and_keeps_the_earlier_answer(participant_client, participant, db):
     participant_client.post("/questionnaires/peg/week-3/1", data={"answer": "4"})
-    assert participant_client.post("/questionnaires/peg/week-3/1", data={"answer": "11"}).status_code == 422
+    assert (
+        participant_client.post("/questionnaires/peg/week-3/1", data={"answer": "11"}).status_code
+        == 422
+    )
     assert _answers(db, participant) == {"peg_pain": (4, None)}
 
 
@@ -169,8 +178,10 @@ def test_coming_back_carries_on_at_the_first_unanswered_question(participant_cli
     back = participant_client.get("/questionnaires/peg/week-3")
     assert back.headers["Location"].endswith("/peg/week-3/3")
     participant_client.post("/questionnaires/peg/week-3/3", data={"answer": "4"})
-    assert participant_client.get("/questionnaires/peg/week-3").headers["Location"].endswith(
-        "/peg/week-3/review"
+    assert (
+        participant_client.get("/questionnaires/peg/week-3")
+        .headers["Location"]
+        .endswith("/peg/week-3/review")
     )
 
 
@@ -192,7 +203,7 @@ def test_review_lists_answers_with_change_links_and_submit_stores_the_peg_mean(
     assert response.submitted_at == clock()
     assert response.scores == {"peg_score": pytest.approx(6.0)}  # (6 + 8 + 4) / 3
     page = participant_client.get("/questionnaires").get_data(as_text=True)
-    assert f"/questionnaires/answers/{response.id}" in page and "/peg/week-3\"" not in page
+    assert f"/questionnaires/answers/{response.id}" in page and '/peg/week-3"' not in page
 
 
 def test_submit_with_a_required_answer_missing_is_refused_naming_it(
@@ -211,9 +222,12 @@ def test_submit_with_a_required_answer_missing_is_refused_naming_it(
 
 def test_an_optional_item_can_be_left_empty_and_sent(participant_client, participant, db, example):
     for number, answer in ((1, "3"), (2, "1"), (3, "10"), (4, "")):
-        assert participant_client.post(
-            f"/questionnaires/example/week-3/{number}", data={"answer": answer}
-        ).status_code == 302
+        assert (
+            participant_client.post(
+                f"/questionnaires/example/week-3/{number}", data={"answer": answer}
+            ).status_code
+            == 302
+        )
     assert participant_client.post("/questionnaires/example/week-3/review").status_code == 302
     assert _response(db, participant, "example").submitted_at is not None
 
@@ -226,7 +240,9 @@ def test_a_submitted_response_cannot_be_changed(participant_client, participant,
     again = participant_client.post("/questionnaires/peg/week-3/1", data={"answer": "9"})
     assert again.headers["Location"].endswith(f"/questionnaires/answers/{response.id}")
     participant_client.post("/questionnaires/peg/week-3/review")
-    assert _answers(db, participant) == {n: (2, None) for n in ("peg_pain", "peg_enjoyment", "peg_activity")}
+    assert _answers(db, participant) == {
+        n: (2, None) for n in ("peg_pain", "peg_enjoyment", "peg_activity")
+    }
     assert _response(db, participant).submitted_at == response.submitted_at
     shown = participant_client.get(f"/questionnaires/answers/{response.id}").get_data(as_text=True)
     assert "Sent on" in shown and "Change" not in shown
@@ -243,7 +259,9 @@ def test_another_participants_response_is_not_found(app, factory, participant, c
     login(client, other.user.email)
     assert client.get(f"/questionnaires/answers/{mine.id}").status_code == 404
     # the same questionnaire is the other person's own, empty one
-    assert 'value="7" checked' not in client.get("/questionnaires/peg/week-3/1").get_data(as_text=True)
+    assert 'value="7" checked' not in client.get("/questionnaires/peg/week-3/1").get_data(
+        as_text=True
+    )
 
 
 @pytest.mark.parametrize("role", ["facilitator", "coordinator", "admin"])
@@ -273,6 +291,7 @@ def test_a_spanish_participant_sees_spanish_items_and_screens(factory, client, d
 
 def test_the_home_page_links_to_a_due_questionnaire(participant_client, participant, clock):
     assert "/questionnaires" in participant_client.get("/home").get_data(as_text=True)
-    _move_to(participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC))  # nothing open
+    _move_to(
+        participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC)
+    )  # nothing open
     assert 'href="/questionnaires"' not in participant_client.get("/home").get_data(as_text=True)
-

@@ -21,7 +21,7 @@ from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentRe
 from p4p.modules.instruments.models import Instrument, Item
 from p4p.modules.instruments.scoring import compute_scores
 from p4p.modules.participants.models import Participant
-from p4p.modules.participants.service import WeekState
+from p4p.modules.participants.service import HomePage, WeekState
 from p4p.modules.reminders.rules import add_months
 from p4p.problems import Problems
 
@@ -299,3 +299,30 @@ def own_submitted_or_none(
         )
         .options(selectinload(InstrumentResponse.answers))
     )
+
+
+def unanswered_count_for_home(db: Session, home: HomePage, program: Program) -> int:
+    """How many questionnaires are open and not yet sent, for the home page (a HomePage):
+    from what the page already loaded, and one small query only when something is open."""
+    if home.is_withdrawn or not program.instruments:
+        return 0
+    enrolled_on = local_datetime(home.enrolled_at, home.timezone).date()
+    open_now = {
+        (instrument.key, occasion.occasion)
+        for instrument in program.instruments.values()
+        for occasion in occasions_of(
+            instrument, home.arm, home.states, home.program_start, enrolled_on
+        )
+        if occasion.opens_on <= home.today <= occasion.last_day
+    }
+    if not open_now:
+        return 0
+    sent = set(
+        db.execute(
+            select(InstrumentResponse.instrument, InstrumentResponse.occasion).where(
+                InstrumentResponse.participant_id == home.participant_id,
+                InstrumentResponse.submitted_at.is_not(None),
+            )
+        ).tuples()
+    )
+    return len(open_now - sent)
