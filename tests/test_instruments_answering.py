@@ -12,7 +12,7 @@ import yaml
 from conftest import login
 from sqlalchemy import select
 
-from p4p.modules.instruments.answer_models import InstrumentResponse
+from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
 from p4p.modules.instruments.definitions import parse_instrument
 
 # Every item type, for the partners4pain arm only, weekly.
@@ -295,3 +295,56 @@ def test_the_home_page_links_to_a_due_questionnaire(participant_client, particip
         participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC)
     )  # nothing open
     assert 'href="/questionnaires"' not in participant_client.get("/home").get_data(as_text=True)
+
+
+def _add_people_with_answers(factory, cohort, how_many: int, clock) -> None:
+    db = factory.db
+    for _ in range(how_many):
+        other = factory.participant(cohort)
+        response = InstrumentResponse(
+            participant=other, instrument="peg", occasion="week-3", started_at=clock()
+        )
+        response.answers = [
+            InstrumentAnswer(item="peg_pain", number=3, answered_at=clock()),
+            InstrumentAnswer(item="peg_enjoyment", number=4, answered_at=clock()),
+        ]
+        db.add(response)
+    db.commit()
+
+
+def test_the_list_and_a_question_run_the_same_queries_at_two_sizes(
+    factory, client, db, count_queries, clock
+):
+    cohort = factory.cohort()
+    me = factory.participant(cohort)
+    _add_people_with_answers(factory, cohort, 3, clock)
+    login(client, me.user.email)
+    client.post("/questionnaires/peg/week-3/1", data={"answer": "5"})
+    paths = ["/questionnaires", "/questionnaires/peg/week-3/2", "/questionnaires/peg/week-3/review"]
+
+    def measure() -> dict[str, int]:
+        counts = {}
+        for path in paths:
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            counts[path] = counter.count
+        return counts
+
+    small = measure()
+    _add_people_with_answers(factory, cohort, 40, clock)
+    for week in (1, 2):  # and my own history grows: questionnaires sent earlier
+        db.add(
+            InstrumentResponse(
+                participant_id=me.id,
+                instrument="peg",
+                occasion=f"week-{week}",
+                started_at=clock(),
+                submitted_at=clock(),
+                scores={"peg_score": 5.0},
+                answers=[InstrumentAnswer(item="peg_pain", number=5, answered_at=clock())],
+            )
+        )
+    db.commit()
+    large = measure()
+    assert small == large
+    assert small["/questionnaires"] <= 7

@@ -78,10 +78,9 @@ def occasions_of(
 
 
 def _responses(db: Session, participant_id: int) -> dict[tuple[str, str], InstrumentResponse]:
+    """Without their answers: only the one being answered needs them (one query, lazily)."""
     rows = db.scalars(
-        select(InstrumentResponse)
-        .where(InstrumentResponse.participant_id == participant_id)
-        .options(selectinload(InstrumentResponse.answers))
+        select(InstrumentResponse).where(InstrumentResponse.participant_id == participant_id)
     )
     return {(r.instrument, r.occasion): r for r in rows}
 
@@ -172,15 +171,16 @@ def _parse_number(item: Item, raw: str) -> float:
             {
                 ANSWER_FIELD: _l(
                     "Enter a number from %(low)s to %(high)s.",
-                    low=_plain(item.minimum),
-                    high=_plain(item.maximum),
+                    low=shown_number(item.minimum),
+                    high=shown_number(item.maximum),
                 )
             }
         )
     return value
 
 
-def _plain(number: float | None) -> str:
+def shown_number(number: float | None) -> str:
+    """A number as a person would write it: 12, not 12.0."""
     if number is None:
         return "…"
     return str(int(number)) if float(number).is_integer() else str(number)
@@ -188,6 +188,11 @@ def _plain(number: float | None) -> str:
 
 class AlreadySubmitted(Exception):
     """A submitted response is final: the study analyses it as sent."""
+
+
+def shown_answer(value: object) -> str:
+    """An answer (from answers_of) as text for a form field or the review."""
+    return shown_number(value) if isinstance(value, int | float) else str(value)
 
 
 def answer_value(item: Item, answer: InstrumentAnswer) -> int | float | str | None:

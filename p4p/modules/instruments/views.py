@@ -96,11 +96,8 @@ def _render_question(due, number: int, *, error=None, sent=None, status=200):
     instrument: Instrument = due.instrument
     item = instrument.items[number - 1]
     answers = service.answers_of(instrument, due.response)
-    current = sent if sent is not None else answers.get(item.name)
-    if item.type in ("choice", "scale_0_10", "yes_no"):
-        current = str(current) if current is not None else None
-    elif current is not None and not isinstance(current, str):
-        current = service._plain(current)
+    saved = answers.get(item.name)
+    current = sent if sent is not None else None if saved is None else service.shown_answer(saved)
     return render_template(
         "instruments/question.html",
         due=due,
@@ -190,14 +187,8 @@ def _answer_rows(instrument: Instrument, answers: dict) -> list[tuple[int, str, 
         value = answers.get(item.name)
         shown = None
         if value is not None:
-            labels = dict(_options(item))
-            shown = (
-                labels.get(str(value), str(value))
-                if labels
-                else service._plain(value)
-                if not isinstance(value, str)
-                else value
-            )
+            shown = service.shown_answer(value)
+            shown = dict(_options(item)).get(shown, shown)  # a choice's label, "Yes", "0 – ..."
         rows.append((number, _text(item.text), shown))
     return rows
 
