@@ -140,6 +140,8 @@ def test_each_type_refuses_bad_input_at_the_field_and_saves_nothing(
     assert refused.status_code == 422
     page = refused.get_data(as_text=True)
     assert message in page and 'aria-invalid="true"' in page
+    if number == 3:
+        assert "A number from 0 to 50." in page and "answer-hint answer-error" in page
     assert _response(db, participant, "example") is None
     saved = participant_client.post(url, data={"answer": good})
     assert saved.status_code == 302

@@ -322,12 +322,13 @@ def unanswered_count_for_home(db: Session, home: HomePage, program: Program) -> 
     }
     if not open_now:
         return 0
-    sent = set(
-        db.execute(
+    sent = {
+        (instrument, occasion)
+        for instrument, occasion in db.execute(
             select(InstrumentResponse.instrument, InstrumentResponse.occasion).where(
                 InstrumentResponse.participant_id == home.participant_id,
                 InstrumentResponse.submitted_at.is_not(None),
             )
-        ).tuples()
-    )
+        )
+    }
     return len(open_now - sent)

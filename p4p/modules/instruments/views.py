@@ -107,6 +107,11 @@ def _render_question(due, number: int, *, error=None, sent=None, status=200):
         item=item,
         item_text=_text(item.text),
         options=_options(item),
+        number_range=(
+            (service.shown_number(item.minimum), service.shown_number(item.maximum))
+            if item.type == "number" and (item.minimum is not None or item.maximum is not None)
+            else None
+        ),
         number=number,
         total=len(instrument.items),
         current=current,
