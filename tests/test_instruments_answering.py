@@ -350,3 +350,13 @@ def test_the_list_and_a_question_run_the_same_queries_at_two_sizes(
     large = measure()
     assert small == large
     assert small["/questionnaires"] <= 7
+
+
+def test_someone_who_left_the_program_is_asked_nothing_more(
+    participant_client, participant, db, clock
+):
+    participant.withdrawn_at = clock()
+    db.commit()
+    assert _due_links(participant_client) == []
+    assert participant_client.get("/questionnaires/peg/week-3/1").status_code == 404
+    assert 'href="/questionnaires"' not in participant_client.get("/home").get_data(as_text=True)
