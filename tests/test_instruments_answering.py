@@ -360,3 +360,33 @@ def test_someone_who_left_the_program_is_asked_nothing_more(
     assert _due_links(participant_client) == []
     assert participant_client.get("/questionnaires/peg/week-3/1").status_code == 404
     assert 'href="/questionnaires"' not in participant_client.get("/home").get_data(as_text=True)
+
+
+def test_a_first_answer_sent_twice_at_once_lands_on_one_response(app, participant, db, clock):
+    """Both requests found no response; the second's insert meets the first's row."""
+    from p4p.modules.instruments import service
+    from p4p.modules.participants.program_start import program_start
+    from p4p.modules.participants.service import participant_context
+
+    program = app.extensions["p4p.program"]
+    with app.test_request_context():
+        context = participant_context(db, participant.user_id, program, clock())
+        start = program_start(db, participant)
+        (stale, *_), _sent = service.due_questionnaires(
+            db, participant, program, context.states, start, context.today
+        )
+        assert stale.response is None
+        other = app.extensions["p4p.sessionmaker"]()
+        service.save_answer(
+            other,
+            other.get(type(participant), participant.id),
+            stale,
+            stale.instrument.items[0],
+            "3",
+            clock(),
+        )
+        other.commit()
+        other.close()
+        service.save_answer(db, participant, stale, stale.instrument.items[0], "4", clock())
+        db.commit()
+    assert _answers(db, participant) == {"peg_pain": (4, None)}

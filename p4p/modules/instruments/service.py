@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from p4p.local_time import local_datetime
@@ -231,16 +232,7 @@ def save_answer(
     if due.is_submitted:
         raise AlreadySubmitted()
     number, text = parse_answer(item, raw)
-    response = due.response
-    if response is None:
-        response = InstrumentResponse(
-            participant_id=participant.id,
-            instrument=due.instrument.key,
-            occasion=due.occasion.occasion,
-            started_at=now,
-            answers=[],
-        )
-        db.add(response)
+    response = due.response or _start_response(db, participant, due, now)
     existing = next((a for a in response.answers if a.item == item.name), None)
     if number is None and text is None:
         if existing is not None:
@@ -252,6 +244,34 @@ def save_answer(
     else:
         existing.number, existing.text, existing.answered_at = number, text, now
     db.flush()
+    return response
+
+
+def _start_response(
+    db: Session, participant: Participant, due: DueQuestionnaire, now: datetime
+) -> InstrumentResponse:
+    """A new response, or the one a request of a moment ago started (a double tap on a phone
+    sends the first answer twice): the unique constraint decides, inside a savepoint."""
+    try:
+        with db.begin_nested():
+            response = InstrumentResponse(
+                participant_id=participant.id,
+                instrument=due.instrument.key,
+                occasion=due.occasion.occasion,
+                started_at=now,
+                answers=[],
+            )
+            db.add(response)
+    except IntegrityError:
+        response = db.scalars(
+            select(InstrumentResponse).where(
+                InstrumentResponse.participant_id == participant.id,
+                InstrumentResponse.instrument == due.instrument.key,
+                InstrumentResponse.occasion == due.occasion.occasion,
+            )
+        ).one()
+        if response.is_submitted:
+            raise AlreadySubmitted() from None
     return response
 
 
