@@ -103,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     from p4p.modules.enrolment.views import bp as enrolment_bp
     from p4p.modules.facilitators.views import bp as facilitators_bp
     from p4p.modules.home.views import bp as home_bp
+    from p4p.modules.instruments.views import bp as instruments_bp
     from p4p.modules.participants.views import bp as participants_bp
     from p4p.modules.practice.views import bp as practice_bp
     from p4p.modules.reminders.views import bp as reminders_bp
@@ -112,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (home_bp, auth_bp, participants_bp, practice_bp, attendance_bp, reminders_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(instruments_bp)  # participants' questionnaires
     app.register_blueprint(calendars_bp)  # participants and facilitators; the feed is public
     # The coordinator's screens (coordinators and admins; sites' settings for admins only).
     for blueprint in (sites_bp, facilitators_bp, enrolment_bp, audit_bp):

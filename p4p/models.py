@@ -6,6 +6,7 @@ def import_all_models() -> None:
     from p4p.modules.audit import models as _audit  # noqa: F401
     from p4p.modules.auth import models as _auth  # noqa: F401
     from p4p.modules.calendars import models as _calendars  # noqa: F401
+    from p4p.modules.instruments import answer_models as _instruments  # noqa: F401
     from p4p.modules.participants import models as _participants  # noqa: F401
     from p4p.modules.practice import models as _practice  # noqa: F401
     from p4p.modules.reminders import models as _reminders  # noqa: F401

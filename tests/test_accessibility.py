@@ -118,6 +118,30 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
     assert failures == [], "\n".join(failures)
 
 
+def test_questionnaire_pages_have_no_serious_accessibility_problems(browser_session, study):
+    """The list, a question with and without its message, review with missing answers named,
+    and a sent questionnaire read back; without JavaScript each screen is a plain form."""
+    page, failures = browser_session, []
+    _login(page, study["participant"].user.email)
+    save = "button:has-text('Save and go on')"
+    _check(page, "/questionnaires", failures)
+    _check(page, "/questionnaires/peg/week-3/1", failures)
+    _check(page, "", failures, submit=save)  # nothing chosen: the field's message
+    page.get_by_label("4", exact=True).check()
+    _check(page, "", failures, submit=save)  # on to question 2
+    _check(page, "/questionnaires/peg/week-3/review", failures)
+    _check(page, "", failures, submit="button:has-text('Send my answers')")  # two missing
+    for number in (2, 3):
+        page.goto(page.base_url + f"/questionnaires/peg/week-3/{number}")
+        page.get_by_label("5", exact=True).check()
+        page.locator("button[type=submit].primary").click()
+        page.wait_for_load_state()
+    _check(page, "", failures, submit="button:has-text('Send my answers')")  # sent: the list
+    _check(page, "", failures, submit="a[href^='/questionnaires/answers/']")
+    assert "/questionnaires/answers/" in page.url
+    assert failures == [], "\n".join(failures)
+
+
 def test_the_email_confirmation_page_has_no_serious_accessibility_problems(
     browser_session, app, db, study, clock
 ):

@@ -53,3 +53,16 @@ def program_starts(
 
 def program_start(db: Session, participant: Participant) -> date:
     return program_starts(db, [participant])[participant.id]
+
+
+def program_start_of(meetings, enrolled_at: datetime, timezone: str) -> date:
+    """The same start from meetings already loaded (anything with .starts_at and .status)."""
+    first = min(
+        (
+            m.starts_at
+            for m in meetings
+            if m.status != MeetingStatus.CANCELLED and m.starts_at >= enrolled_at
+        ),
+        default=None,
+    )
+    return _local_day(first or enrolled_at, timezone)

@@ -32,6 +32,7 @@ _HOME_ROWS = (
         Cohort.video_link,
         Site.name.label("site_name"),
         Site.timezone,
+        Participant.enrolled_at,
         Meeting.id.label("meeting_id"),
         Meeting.week,
         Meeting.starts_at,

@@ -11,6 +11,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.curriculum.models import Program
 from p4p.modules.participants.models import Participant, WeekProgress
+from p4p.modules.participants.program_start import program_start_of
 from p4p.modules.sites.models import Cohort, Meeting
 from p4p.modules.sites.service import next_meeting
 
@@ -204,6 +205,8 @@ class HomePage:
     timezone: str
     cohort_location: str | None
     video_link: str | None
+    enrolled_at: datetime
+    program_start: date  # the person's own start (participants.program_start)
     states: list[WeekState]
     current: WeekState | None
     today: date
@@ -221,9 +224,8 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
     Unpacked by position, in the query's column order: this runs on every home page."""
     if not rows:
         return None
-    arm, is_withdrawn, cohort_location, video_link, site_name, timezone, *_, participant_id = rows[
-        0
-    ]
+    arm, is_withdrawn, cohort_location, video_link, site_name, timezone, enrolled_at, *_ = rows[0]
+    participant_id = rows[0][-1]
     meetings, done, plans, checked = [], set(), {}, set()
     for (*_, meeting_id, week, starts_at, duration, status, mode, location, done_id,
          what, how_much, when, how_often, confidence, check_id, _participant) in rows:  # fmt: skip
@@ -249,6 +251,8 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
         timezone=timezone,
         cohort_location=cohort_location,
         video_link=video_link,
+        enrolled_at=enrolled_at,
+        program_start=program_start_of(meetings, enrolled_at, timezone),
         states=states,
         current=current,
         today=today,

@@ -22,6 +22,7 @@ from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import AUDIO_TYPES, audio_path, content_dir_of, get_program
+from p4p.modules.instruments import service as instruments
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
@@ -55,6 +56,7 @@ def this_week():
     arm = program.arm(home.arm)
     return render_template(
         "participants/this_week.html",
+        questionnaires_open=instruments.unanswered_count_for_home(db, home, program),
         home=home,
         arm=arm,
         content=arm.week(current.number, _language()) if current else None,

@@ -1,0 +1,35 @@
+"""The PEG answered in real Chromium on a 320 px phone with JavaScript off: every screen is a
+plain form, the choices are big enough to tap, and nothing scrolls sideways."""
+
+import pytest
+from browser import horizontal_overflow, log_in, open_page
+from conftest import PASSWORD
+from sqlalchemy import select
+
+from p4p.modules.instruments.answer_models import InstrumentResponse
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db):
+    with open_page(app, 320, 640, java_script_enabled=False) as page:
+        log_in(page, participant.user.email, PASSWORD)
+        page.get_by_role("link", name="Answer now").click()
+        page.get_by_role("link", name="Start").click()
+        for number, answer in ((1, "6"), (2, "5"), (3, "4")):
+            assert page.get_by_text(f"Question {number} of 3").is_visible()
+            choice = page.get_by_label(answer, exact=True)
+            box = page.locator(".radio").filter(has=choice).bounding_box()
+            assert box is not None and box["height"] >= 44  # a thumb-sized target
+            assert horizontal_overflow(page) == 0
+            choice.check()
+            page.locator("button[type=submit].primary").click()
+        assert page.get_by_role("heading", name="Check your answers").is_visible()
+        assert horizontal_overflow(page) == 0
+        page.get_by_role("button", name="Send my answers").click()
+        assert page.get_by_text("Thank you. Your answers are sent.").is_visible()
+    db.expire_all()
+    response = db.scalar(
+        select(InstrumentResponse).where(InstrumentResponse.participant_id == participant.id)
+    )
+    assert response.scores == {"peg_score": 5.0}
