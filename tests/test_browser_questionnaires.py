@@ -2,7 +2,7 @@
 plain form, the choices are big enough to tap, and nothing scrolls sideways."""
 
 import pytest
-from browser import horizontal_overflow, log_in, open_page
+from browser import horizontal_overflow, log_in, open_page, screenshot
 from conftest import PASSWORD
 from sqlalchemy import select
 
@@ -22,10 +22,13 @@ def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db):
             box = page.locator(".radio").filter(has=choice).bounding_box()
             assert box is not None and box["height"] >= 44  # a thumb-sized target
             assert horizontal_overflow(page) == 0
+            if number == 1:
+                screenshot(page, "questionnaire-question")
             choice.check()
             page.locator("button[type=submit].primary").click()
         assert page.get_by_role("heading", name="Check your answers").is_visible()
         assert horizontal_overflow(page) == 0
+        screenshot(page, "questionnaire-review")
         page.get_by_role("button", name="Send my answers").click()
         assert page.get_by_text("Thank you. Your answers are sent.").is_visible()
     db.expire_all()
