@@ -182,3 +182,45 @@ def test_curriculum_check_exits_non_zero_on_an_invalid_file(runner, tmp_path):
     result = runner.invoke(args=["curriculum", "check", "--content-dir", str(content)])
     assert result.exit_code == 1
     assert "week09.es.md: missing" in result.output
+
+
+# A definition p4p cannot run as written is refused at start-up and by `curriculum check`, with
+# what to write instead: a delivery other than group would otherwise be read and silently run
+# as weekly groups (issue "Any trial's program" builds the others).
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda text: text.replace("delivery: group", "delivery: groups"),
+            "'delivery' is 'groups': write one of group, one-to-one, self-paced, none",
+        ),
+        (
+            lambda text: text.replace("delivery: group", "delivery: self-paced"),
+            "'delivery' is 'self-paced', which p4p does not run yet: write delivery: group",
+        ),
+        (
+            lambda text: text.replace(
+                "    label: Keys to Wellbeing\n",
+                "    label: Keys to Wellbeing\n    delivery: one-to-one\n",
+            ),
+            "arm keys_to_wellbeing: 'delivery' is 'one-to-one', which p4p does not run yet",
+        ),
+        (
+            lambda text: text.replace("key: keys_to_wellbeing", "key: partners4pain"),
+            "arm key 'partners4pain' is used by two arms: give each arm its own key",
+        ),
+        (
+            lambda text: text.replace(
+                "session_minutes: 90", "session_minutes: 90\nsession_minutes: 60"
+            ),
+            "line 16: 'session_minutes' is written twice: keep one",
+        ),
+    ],
+)
+def test_a_definition_p4p_cannot_run_is_refused_saying_what_to_write(tmp_path, edit, message):
+    content = _broken_copy(tmp_path)
+    definition = content / "program.yaml"
+    definition.write_text(edit(definition.read_text()))
+    program, problems = read_program(content)
+    assert program is None
+    assert any(str(definition) in p and message in p for p in problems), problems

@@ -216,19 +216,69 @@ def _parse_guides(raw, labels: dict[str, str]) -> tuple[Guide, ...]:
     return tuple(guides)
 
 
+# How a program may be delivered. Only group meetings of a cohort are run today; the others are
+# named so that a definition asking for one is told plainly, not run as weekly groups.
+DELIVERIES = ("group", "one-to-one", "self-paced", "none")
+RUNNABLE_DELIVERIES = ("group",)
+
+
+class _DuplicateKey(yaml.YAMLError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that a key written twice in one mapping is an error (the plain
+    loader keeps the last one without a word, so a pasted second line would quietly win)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise _DuplicateKey(
+                    f"line {key_node.start_mark.line + 1}: {key!r} is written twice: keep one"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _delivery_problem(value, where: str) -> str | None:
+    if value not in DELIVERIES:
+        return f"{where}'delivery' is {value!r}: write one of {', '.join(DELIVERIES)}"
+    if value not in RUNNABLE_DELIVERIES:
+        return f"{where}'delivery' is {value!r}, which p4p does not run yet: write delivery: group"
+    return None
+
+
 def _read_definition(content_dir: Path) -> dict:
     path = content_dir / "program.yaml"
     if not path.is_file():
         raise ContentError([f"{path}: missing"])
-    definition = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        definition = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+    except _DuplicateKey as error:
+        raise ContentError([f"{path}: {error}"]) from None
     problems = []
     if not isinstance(definition, dict) or not isinstance(definition.get("arms"), list):
         raise ContentError([f"{path}: needs a list of 'arms'"])
+    keys_seen = set()
     for arm in definition["arms"]:
         if not isinstance(arm, dict) or not _ARM_KEY.match(str(arm.get("key", ""))):
             problems.append(f"{path}: arm {arm!r} needs a 'key' like 'keys_to_wellbeing'")
-        elif not isinstance(arm.get("weeks"), int) or not 0 <= arm["weeks"] <= 52:
+            continue
+        if arm["key"] in keys_seen:
+            problems.append(
+                f"{path}: arm key {arm['key']!r} is used by two arms: give each arm its own key"
+            )
+        keys_seen.add(arm["key"])
+        if not isinstance(arm.get("weeks"), int) or not 0 <= arm["weeks"] <= 52:
             problems.append(f"{path}: arm {arm['key']} needs 'weeks' from 0 to 52")
+        if "delivery" in arm and (
+            problem := _delivery_problem(arm["delivery"], f"arm {arm['key']}: ")
+        ):
+            problems.append(f"{path}: {problem}")
+    if problem := _delivery_problem(definition.get("delivery", "group"), ""):
+        problems.append(f"{path}: {problem}")
     languages = definition.get("languages", ["en"])
     if "en" not in languages:
         problems.append(f"{path}: 'languages' must include en")
