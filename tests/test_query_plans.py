@@ -8,6 +8,7 @@ size. The planner reads no attendance; its lookup of meeting moves in the audit 
 that only grows) is checked instead.
 """
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, timedelta
 
 from conftest import login
@@ -88,7 +89,9 @@ def _study(factory, db, clock):
     return facilitator, len(marks)
 
 
-def _statements_of(app, client, path: str) -> list[tuple[str, object]]:
+@contextmanager
+def _statements(app):
+    """Every statement the app sends while the block runs, with its parameters."""
     engine = app.extensions["p4p.engine"]
     seen: list[tuple[str, object]] = []
 
@@ -97,9 +100,14 @@ def _statements_of(app, client, path: str) -> list[tuple[str, object]]:
 
     event.listen(engine, "before_cursor_execute", keep)
     try:
-        assert client.get(path).status_code == 200
+        yield seen
     finally:
         event.remove(engine, "before_cursor_execute", keep)
+
+
+def _statements_of(app, client, path: str) -> list[tuple[str, object]]:
+    with _statements(app) as seen:
+        assert client.get(path).status_code == 200
     return seen
 
 
@@ -159,17 +167,8 @@ def test_the_planner_looks_meeting_moves_up_in_the_audit_trail_by_index(app, fac
     db.execute(insert(AuditEvent), events)
     db.execute(text("ANALYZE"))
     db.commit()
-    engine = app.extensions["p4p.engine"]
-    seen: list[tuple[str, object]] = []
-
-    def keep(_connection, _cursor, statement, parameters, _context, _many):
-        seen.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    with _statements(app) as seen:
         plan_at(app, clock())
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
 
     on_audit = [(s, p) for s, p in seen if "audit_event" in s]
     assert len(on_audit) == 1  # when each meeting near now last moved
