@@ -15,6 +15,7 @@ from p4p.access import PUBLIC, ROLES_ATTR
 from p4p.modules.attendance.models import Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.audit.models import AuditEvent
 from p4p.modules.auth.models import Role
+from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder
 
@@ -27,8 +28,16 @@ OBJECT_PARAMS = {
     "user_id",
     "facilitator_id",
     "reminder_id",
+    "response_id",
 }
-OTHER_PARAMS = {"number": 1, "months": 2, "token": "not-a-token", "practice": "belly-breathing"}
+OTHER_PARAMS = {
+    "number": 1,
+    "months": 2,
+    "token": "not-a-token",
+    "practice": "belly-breathing",
+    "key": "peg",
+    "occasion": "week-3",
+}
 
 
 @pytest.fixture
@@ -65,6 +74,16 @@ def two_sites(factory, db, clock):
             updated_at=clock(),
         )
         db.add(reminder)
+        response = InstrumentResponse(  # a questionnaire sent, with its answer and score
+            participant_id=people[0].id,
+            instrument="peg",
+            occasion="week-2",
+            started_at=clock(),
+            submitted_at=clock(),
+            scores={"peg_score": 5.0},
+        )
+        response.answers.append(InstrumentAnswer(item="peg_pain", number=5, answered_at=clock()))
+        db.add(response)
         db.commit()
         sites[key] = {
             "site": site,
@@ -73,6 +92,7 @@ def two_sites(factory, db, clock):
             "log": log,
             "facilitator": facilitator,
             "reminder": reminder,
+            "response": response,
             "meeting": next(m for m in cohort.meetings if m.week == 2),
         }
     return sites
@@ -88,6 +108,7 @@ def _values(other) -> dict:
         "user_id": other["facilitator"].id,
         "facilitator_id": other["facilitator"].id,
         "reminder_id": other["reminder"].id,
+        "response_id": other["response"].id,
         **OTHER_PARAMS,
     }
 
@@ -140,6 +161,7 @@ def _changes(db):
         db.scalar(select(func.count(FollowUpCall.id))),
         db.scalar(select(func.count(FollowUpDismissal.id))),
         tuple(db.scalars(select(Reminder.status).order_by(Reminder.id))),
+        db.scalar(select(func.count(InstrumentAnswer.id))),
     )
 
 
@@ -166,6 +188,7 @@ def test_no_route_leaks_or_changes_another_sites_objects(app, client, db, two_si
     assert {403, 404} <= statuses and 200 in statuses  # the walk reached refusals and pages
     after = _changes(db)
     assert after[0] == before[0] and after[3] == before[3]  # no attendance or reminder changed
+    assert after[6] == before[6]  # and no questionnaire answer written
 
 
 @pytest.mark.parametrize("role", ["coordinator", "admin"])
