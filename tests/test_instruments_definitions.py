@@ -288,3 +288,26 @@ def test_instruments_check_fails_naming_the_file_and_item(runner, tmp_path):
     assert result.exit_code == 1
     assert "instruments/peg.yaml, item peg_enjoyment, text: has no es text" in result.output
     assert "instruments valid" not in result.output
+
+
+def test_a_questionnaire_naming_an_arm_by_its_label_is_refused_everywhere_it_is_read(
+    runner, tmp_path
+):
+    # An arm's label is what a coordinator reads ("Keys to Wellbeing"); a questionnaire text may
+    # name it in words that share nothing with the key, and every participant would see it.
+    def label_in_intro(raw):
+        raw["intro"]["en"] += " As in Keys to Wellbeing."
+
+    content = _content_with(tmp_path, label_in_intro)
+    program_yaml = content / "program.yaml"
+    definition = yaml.safe_load(program_yaml.read_text())
+    for arm in definition["arms"]:
+        arm["key"] = {"partners4pain": "arm_a", "keys_to_wellbeing": "arm_b"}[arm["key"]]
+    program_yaml.write_text(yaml.safe_dump(definition, allow_unicode=True))
+    for old, new in (("partners4pain", "arm_a"), ("keys_to_wellbeing", "arm_b")):
+        (content / old).rename(content / new)
+    message = "instruments/peg.yaml, intro: the en text names the arm 'Keys to Wellbeing'"
+    _program, problems = read_program(content)
+    assert any(message in problem for problem in problems), problems
+    result = runner.invoke(args=["instruments", "check", "--content-dir", str(content)])
+    assert result.exit_code == 1 and message in result.output, result.output

@@ -50,13 +50,20 @@ def study_names(definition: dict, languages, path: Path) -> tuple[dict, dict, li
     return found[0], found[1], problems
 
 
+def arm_words(arm_def: dict) -> list[str]:
+    """The words that would name an arm to a participant: its label, its key, and the key's
+    words ("Keys to Wellbeing", "keys_to_wellbeing", "keys to wellbeing")."""
+    key, label = str(arm_def.get("key", "")), str(arm_def.get("label", ""))
+    return [word for word in dict.fromkeys((label, key, key.replace("_", " "))) if word]
+
+
 def arm_names_in(names: dict, arm_defs: list[dict], path: Path) -> list[str]:
     """A study name may not name an arm: every participant sees it."""
     problems = []
     for language, name in names.items():
         for arm in arm_defs:
-            for word in (str(arm.get("label", "")), str(arm.get("key", ""))):
-                if word and word.lower() in name.lower():
+            for word in arm_words(arm):
+                if word.lower() in name.lower():
                     problems.append(f"{path}: the study name ({language}) names the arm {word}")
     return problems
 
@@ -151,8 +158,8 @@ def week_problems(path: Path, body: str, arm_key: str, arm_defs: list[dict]) -> 
     for other in arm_defs:
         if other.get("key") == arm_key:
             continue
-        for word in (str(other.get("label", "")), str(other.get("key", ""))):
-            if word and re.search(re.escape(word), body, re.IGNORECASE):
+        for word in arm_words(other):
+            if re.search(re.escape(word), body, re.IGNORECASE):
                 problems.append(f"{path}: names the other arm ({word}): participants are blind")
     for target in _LINK.findall(body):
         if target != f"#{SAFETY_ANCHOR}":

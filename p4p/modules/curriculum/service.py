@@ -311,7 +311,12 @@ def read_study_instruments(content_dir: Path) -> tuple[dict, list[str]]:
     except ContentError as error:
         return {}, error.problems
     sessions = {arm["key"]: arm["weeks"] for arm in definition["arms"]}
-    return read_instruments(content_dir, definition.get("languages", ["en"]), sessions)
+    languages = definition.get("languages", ["en"])
+    return read_instruments(content_dir, languages, sessions, _words_naming_arms(definition))
+
+
+def _words_naming_arms(definition: dict) -> list[str]:
+    return [word for arm in definition["arms"] for word in safety.arm_words(arm)]
 
 
 def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
@@ -363,7 +368,10 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
             safety_notes=notes,
         )
     instruments, instrument_problems = read_instruments(
-        content_dir, languages, {key: len(arm.weeks) for key, arm in arms.items()}
+        content_dir,
+        languages,
+        {key: len(arm.weeks) for key, arm in arms.items()},
+        _words_naming_arms(definition),
     )
     problems += instrument_problems
     program = Program(

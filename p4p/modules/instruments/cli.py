@@ -76,7 +76,10 @@ def import_redcap_command(dictionary, form, out):
     for warning in imported.warnings:
         click.echo(f"WARNING {warning}", err=True)
     sessions = {key: len(arm.weeks) for key, arm in program.arms.items()}
-    _, problems = parse_instrument(imported.instrument, f"{form}.yaml", program.languages, sessions)
+    labels = [arm.label for arm in program.arms.values()]
+    _, problems = parse_instrument(
+        imported.instrument, f"{form}.yaml", program.languages, sessions, labels
+    )
     if problems:
         for problem in problems:
             click.echo(f"INVALID {problem}", err=True)

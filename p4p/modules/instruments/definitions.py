@@ -59,11 +59,15 @@ def instrument_paths(content_dir: Path) -> list[Path]:
 
 
 def read_instruments(
-    content_dir: Path, languages: Sequence[str], arms: dict[str, int]
+    content_dir: Path,
+    languages: Sequence[str],
+    arms: dict[str, int],
+    arm_words: Sequence[str] = (),
 ) -> tuple[dict[str, Instrument], list[str]]:
     """Every instrument file of the content folder, and every problem in any of them.
 
-    `arms` maps each arm key of the program to its number of sessions.
+    `arms` maps each arm key of the program to its number of sessions; `arm_words` are the
+    other words that name an arm (its label), which no text may contain.
     """
     instruments, problems = {}, []
     for path in instrument_paths(content_dir):
@@ -72,7 +76,7 @@ def read_instruments(
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             problems.append(f"{path}: not readable YAML: {error}")
             continue
-        instrument, found = parse_instrument(raw, path, languages, arms)
+        instrument, found = parse_instrument(raw, path, languages, arms, arm_words)
         problems += found
         if instrument is not None:
             instruments[instrument.key] = instrument
@@ -80,31 +84,35 @@ def read_instruments(
 
 
 def parse_instrument(
-    raw, path: Path | str, languages: Sequence[str], arms: dict[str, int]
+    raw,
+    path: Path | str,
+    languages: Sequence[str],
+    arms: dict[str, int],
+    arm_words: Sequence[str] = (),
 ) -> tuple[Instrument | None, list[str]]:
     """One instrument from its YAML mapping; None and the problems when it has any."""
     reader = _Reader(str(path), tuple(languages))
     instrument = reader.instrument(raw, arms)
-    reader.problems += _arm_names_in(instrument, path, arms) if instrument else []
+    words = [*arm_words, *arms, *(key.replace("_", " ") for key in arms)]
+    reader.problems += _arm_names_in(instrument, path, words) if instrument else []
     return (None if reader.problems else instrument), reader.problems
 
 
-def _arm_names_in(instrument: Instrument, path: Path | str, arms: dict[str, int]) -> list[str]:
+def _arm_names_in(instrument: Instrument, path: Path | str, words: Sequence[str]) -> list[str]:
     # Participants of both arms may answer the same questionnaire: no text may name an arm
-    # (by its key, or the key's words: keys_to_wellbeing, "keys to wellbeing").
+    # (by its label, its key, or the key's words: keys_to_wellbeing, "keys to wellbeing").
     texts = [("title", instrument.title), ("intro", instrument.intro)]
     for item in instrument.items:
         texts += [(f"item {item.name}", item.text), (f"item {item.name}", item.low_label)]
         texts += [(f"item {item.name}", item.high_label)]
         texts += [(f"item {item.name}", choice.label) for choice in item.choices]
-    words = sorted({key.replace("_", " ") for key in arms} | set(arms))
     return [
         f"{path}, {where}: the {language} text names the arm '{word}';"
         " participants must not see arm names"
         for where, by_language in texts
         for language, text in by_language.items()
-        for word in words
-        if word.lower() in text.lower()
+        for word in dict.fromkeys(words)
+        if word and word.lower() in text.lower()
     ]
 
 

@@ -78,6 +78,24 @@ def occasions_of(
     return found
 
 
+def open_occasions(
+    program: Program,
+    arm: str,
+    states: Iterable[WeekState],
+    program_start: date,
+    enrolled_on: date,
+    today: date,
+) -> list[tuple[Instrument, OpenOccasion]]:
+    """Every (instrument, occasion) a participant of `arm` may answer on `today`."""
+    states = list(states)
+    return [
+        (instrument, occasion)
+        for instrument in program.instruments.values()
+        for occasion in occasions_of(instrument, arm, states, program_start, enrolled_on)
+        if occasion.opens_on <= today <= occasion.last_day
+    ]
+
+
 def _responses(db: Session, participant_id: int) -> dict[tuple[str, str], InstrumentResponse]:
     """Without their answers: only the one being answered needs them (one query, lazily)."""
     rows = db.scalars(
@@ -105,14 +123,11 @@ def due_questionnaires(
     if participant.is_withdrawn:
         return [], submitted
     enrolled_on = local_datetime(participant.enrolled_at, participant.cohort.site.timezone).date()
-    states = list(states)
     due = [
         DueQuestionnaire(instrument, occasion, responses.get((instrument.key, occasion.occasion)))
-        for instrument in program.instruments.values()
-        for occasion in occasions_of(
-            instrument, participant.arm, states, program_start, enrolled_on
+        for instrument, occasion in open_occasions(
+            program, participant.arm, states, program_start, enrolled_on, today
         )
-        if occasion.opens_on <= today <= occasion.last_day
     ]
     return due, submitted
 
@@ -334,11 +349,9 @@ def unanswered_count_for_home(db: Session, home: HomePage, program: Program) -> 
     enrolled_on = local_datetime(home.enrolled_at, home.timezone).date()
     open_now = {
         (instrument.key, occasion.occasion)
-        for instrument in program.instruments.values()
-        for occasion in occasions_of(
-            instrument, home.arm, home.states, home.program_start, enrolled_on
+        for instrument, occasion in open_occasions(
+            program, home.arm, home.states, home.program_start, enrolled_on, home.today
         )
-        if occasion.opens_on <= home.today <= occasion.last_day
     }
     if not open_now:
         return 0

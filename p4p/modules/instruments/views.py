@@ -128,19 +128,9 @@ def _options(item) -> list[tuple[str, str]]:
     if item.type == "yes_no":
         return [("1", _("Yes")), ("0", _("No"))]
     if item.type == "scale_0_10":
-        low = _text(item.low_label) if item.low_label else ""
-        high = _text(item.high_label) if item.high_label else ""
-        return [
-            (
-                str(n),
-                f"{n} – {low}"
-                if n == 0 and low
-                else f"{n} – {high}"
-                if n == 10 and high
-                else str(n),
-            )
-            for n in range(11)
-        ]
+        # The two ends carry their words ("0 – No pain"); the numbers between stand alone.
+        ends = {0: item.low_label, 10: item.high_label}
+        return [(str(n), f"{n} – {_text(ends[n])}" if ends.get(n) else str(n)) for n in range(11)]
     return []
 
 
