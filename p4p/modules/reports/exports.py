@@ -1,5 +1,6 @@
-"""The attendance exports as CSV: long (participant x meeting), summary (one row per person)
-and, in redcap.py, REDCap's import format and data dictionary.
+"""The exports as CSV: long (participant x meeting), summary (one row per person), in
+redcap.py REDCap's import format and data dictionary, and in answers.py the questionnaires'
+answers (long, and their part of the REDCap files).
 
 Each export is one SQL query read in batches (yield_per) and written out in chunks, so a
 study of any size streams without being built in memory. Text cells that a spreadsheet
@@ -31,7 +32,7 @@ from p4p.modules.reports.queries import (
 )
 from p4p.modules.sites.models import Cohort, Meeting, Site
 
-FORMATS = ("long", "summary", "redcap", "redcap-dictionary")
+FORMATS = ("long", "summary", "redcap", "redcap-dictionary", "questionnaires")
 LONG_COLUMNS = (
     "study_id", "site", "cohort", "arm", "week", "meeting_date", "meeting_status",
     "attendance_status", "made_up", "mode",
@@ -58,13 +59,16 @@ def neutralise(value):
     return value
 
 
-def csv_chunks(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
-    """CSV text in chunks of BATCH lines: the header, then every row, neutralised."""
+def csv_chunks(
+    header: Iterable[str], rows: Iterable[Iterable], *, neutralised: bool = True
+) -> Iterator[str]:
+    """CSV text in chunks of BATCH lines: the header, then every row, neutralised (unless
+    told not to: a data dictionary's action tags start with '@' and REDCap must read them)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     for count, row in enumerate(rows, start=1):
-        writer.writerow([neutralise(value) for value in row])
+        writer.writerow([neutralise(value) for value in row] if neutralised else row)
         if count % BATCH == 0:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -182,23 +186,41 @@ def summary_rows(db: Session, scope: Scope, min_dose: int) -> Iterator[list]:
 
 def export_chunks(db: Session, scope: Scope, fmt: str, program, config) -> Iterator[str]:
     """The chosen export as CSV chunks."""
-    from p4p.modules.reports import redcap
+    from itertools import chain
+
+    from flask_babel import get_locale
+
+    from p4p.modules.reports import answers, redcap
 
     min_dose = config["COMPLETER_MIN_DOSE"]
     if fmt == "long":
         return csv_chunks(LONG_COLUMNS, long_rows(db, scope))
     if fmt == "summary":
         return csv_chunks(SUMMARY_COLUMNS, summary_rows(db, scope, min_dose))
+    if fmt == "questionnaires":
+        return csv_chunks(answers.LONG_COLUMNS, answers.long_rows(db, scope, program))
     fields = redcap.Fields(program, config["REDCAP_FIELD_PREFIX"])
     if fmt == "redcap":
-        rows = redcap.record_rows(db, scope, fields, config["REDCAP_EVENT_NAME"], min_dose)
-        return csv_chunks(fields.import_columns(), rows)
+        event = config["REDCAP_EVENT_NAME"]
+        questionnaires = answers.redcap_columns(program)
+        records = (
+            [*record, *[""] * len(questionnaires)]
+            for record in redcap.record_rows(db, scope, fields, event, min_dose)
+        )
+        rows = chain(records, answers.redcap_rows(db, scope, program, fields, event))
+        return csv_chunks(fields.import_columns() + questionnaires, rows)
     if fmt == "redcap-dictionary":
-        return csv_chunks(redcap.DICTIONARY_COLUMNS, fields.dictionary_rows())
+        language = str(get_locale() or "en")
+        rows = chain(fields.dictionary_rows(), answers.dictionary_rows(program, language))
+        # Not neutralised, like `instruments export-redcap` (instruments/redcap.py says why):
+        # the scores' "@READONLY" annotations are REDCap's to read, and the text is the study's.
+        return csv_chunks(redcap.DICTIONARY_COLUMNS, rows, neutralised=False)
     raise ValueError(f"unknown export format {fmt!r}")
 
 
 def export_filename(fmt: str, now: datetime) -> str:
+    if fmt == "questionnaires":
+        return f"p4p-questionnaires-{now:%Y%m%d-%H%M}.csv"
     return f"p4p-attendance-{fmt}-{now:%Y%m%d-%H%M}.csv"
 
 

@@ -20,6 +20,7 @@ FORMAT_LABELS = {
     "summary": _l("Summary: one row per participant"),
     "redcap": _l("REDCap: records for the Data Import Tool"),
     "redcap-dictionary": _l("REDCap: the data dictionary for those records"),
+    "questionnaires": _l("Questionnaires: one row per answer and per score"),
 }
 
 

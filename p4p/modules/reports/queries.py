@@ -96,7 +96,13 @@ def visible_cohorts(db: Session, site_ids) -> list[CohortRef]:
 
 
 def meeting_in_range(scope: Scope, meeting=Meeting):
-    """Meetings whose local date is in the date range (needs `meeting` and Cohort in the query).
+    """Meetings whose local date is in the date range (needs `meeting` and Cohort in the query)."""
+    return local_dates_in_range(scope, meeting.starts_at)
+
+
+def local_dates_in_range(scope: Scope, moment):
+    """SQL: the UTC timestamp `moment` falls on a local date in the range at its cohort's site
+    (needs Cohort in the query).
 
     Each site's local midnight is a different UTC instant, so the bounds are given per
     timezone; every site shares its timezone's pair of bounds.
@@ -111,9 +117,9 @@ def meeting_in_range(scope: Scope, meeting=Meeting):
     for timezone, site_ids in by_timezone.items():
         bounds = [Cohort.site_id.in_(site_ids)]
         if since is not None:
-            bounds.append(meeting.starts_at >= to_utc(since, time.min, timezone))
+            bounds.append(moment >= to_utc(since, time.min, timezone))
         if until is not None:
-            bounds.append(meeting.starts_at < to_utc(until + timedelta(days=1), time.min, timezone))
+            bounds.append(moment < to_utc(until + timedelta(days=1), time.min, timezone))
         clauses.append(and_(*bounds))
     return or_(false(), *clauses)
 

@@ -23,7 +23,7 @@ from p4p.forms import ConfirmForm
 from p4p.modules.attendance.labels import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
-from p4p.modules.reports import charts, exports, grid, redcap
+from p4p.modules.reports import answers, charts, exports, grid, redcap
 from p4p.modules.reports.forms import ExportForm, filter_form
 from p4p.modules.reports.summary import summary_report
 
@@ -47,6 +47,10 @@ export_limit = limiter.shared_limit(
 @bp.record_once
 def _refuse_bad_settings(state) -> None:
     problems = redcap.settings_problems(state.app.config)
+    program = state.app.extensions.get("p4p.program")
+    if not problems and program is not None:
+        fields = redcap.Fields(program, state.app.config["REDCAP_FIELD_PREFIX"])
+        problems = answers.field_name_problems(program, fields)
     if problems:
         raise ValueError("invalid export settings: " + "; ".join(problems))
 
