@@ -9,11 +9,12 @@ from flask_babel import gettext as _
 from p4p.charts import Chart, bar_chart
 from p4p.modules.reports.figures import ArmFigures, SummaryReport
 from p4p.modules.reports.grid import CohortGrid
+from p4p.modules.reports.outcomes import ArmOutcomes, InstrumentOutcomes
 
 
 @dataclass(frozen=True)
 class ArmChart:
-    arm: ArmFigures
+    arm: ArmFigures | ArmOutcomes  # .key and .label: the program the chart is of
     chart: Chart
 
 
@@ -76,3 +77,75 @@ def cohort_chart(grid: CohortGrid) -> Chart:
         [(_week(column.week), column.rate) for column in grid.columns],
         floor=100,
     )
+
+
+def occasion_short_label(occasion: str) -> str:
+    """A time point under a bar: "Wk 3", "Mo 2", "Start"."""
+    kind, _dash, number = occasion.partition("-")
+    if kind == "week":
+        return _week(int(number))
+    if kind == "month":
+        return _("Mo %(n)d", n=int(number))
+    return _("Start")
+
+
+def occasion_label(occasion: str) -> str:
+    """A time point in the numbers table: "Week 3", "2 months", "Enrolment"."""
+    kind, _dash, number = occasion.partition("-")
+    if kind == "week":
+        return _("Week %(n)d", n=int(number))
+    if kind == "month":
+        return _("%(n)d months", n=int(number))
+    return _("Enrolment")
+
+
+@dataclass(frozen=True)
+class QuestionnaireCharts:
+    outcomes: InstrumentOutcomes
+    title: str
+    completion: list[ArmChart]
+    scores: list[tuple[str, list[ArmChart]]]  # (score name, one chart per arm)
+
+
+def questionnaire_charts(
+    outcomes: list[InstrumentOutcomes], language: str
+) -> list[QuestionnaireCharts]:
+    """Per instrument: completion by time point (0-100) and each score's mean by time point,
+    one chart per program, each score on one scale for both programs."""
+    drawn = []
+    for instrument in outcomes:
+        title = instrument.title.get(language) or instrument.title["en"]
+        labels = [(o, occasion_short_label(o)) for o in instrument.occasions]
+        completion = [
+            ArmChart(
+                arm,
+                bar_chart(
+                    _("Sent, percent of due: %(title)s, %(arm)s", title=title, arm=arm.label),
+                    _("percent sent"),
+                    [(label, arm.at(o).completion) for o, label in labels],
+                    floor=100,
+                    category=_("Time point"),
+                ),
+            )
+            for arm in instrument.arms
+        ]
+        scores = []
+        for score in instrument.scores:
+            means = [arm.at(o).mean(score) for arm in instrument.arms for o, _l in labels]
+            top = max((m for m in means if m is not None), default=0)
+            charts = [
+                ArmChart(
+                    arm,
+                    bar_chart(
+                        _("%(score)s, mean: %(arm)s", score=score, arm=arm.label),
+                        _("mean score"),
+                        [(label, arm.at(o).mean(score)) for o, label in labels],
+                        floor=max(top, 1),
+                        category=_("Time point"),
+                    ),
+                )
+                for arm in instrument.arms
+            ]
+            scores.append((score, charts))
+        drawn.append(QuestionnaireCharts(instrument, title, completion, scores))
+    return drawn

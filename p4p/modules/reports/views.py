@@ -13,6 +13,7 @@ from flask import (
     request,
     stream_with_context,
 )
+from flask_babel import get_locale
 from flask_login import current_user
 
 from p4p.access import allow, visible_site_ids
@@ -21,13 +22,15 @@ from p4p.db import session as db
 from p4p.extensions import limiter
 from p4p.forms import ConfirmForm
 from p4p.modules.attendance.labels import STATUS_LABELS, STATUS_SYMBOLS
-from p4p.modules.auth.models import STAFF_ROLES
+from p4p.modules.auth.models import STAFF_ROLES, Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.reports import answers, charts, exports, grid, redcap
 from p4p.modules.reports.forms import ExportForm, filter_form
+from p4p.modules.reports.outcomes import questionnaire_outcomes
 from p4p.modules.reports.summary import summary_report
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+OUTCOME_ROLES = (Role.COORDINATOR, Role.ADMIN)
 
 
 def _staff_member() -> str:
@@ -69,9 +72,14 @@ def _summary_page(site_id: int | None = None):
     if not form.validate():
         return render_template("reports/summary.html", form=form, report=None, site=site), 422
     moment = now()
-    report = summary_report(
-        db, form.scope(site_ids, moment), program, moment, current_app.config["COMPLETER_MIN_DOSE"]
-    )
+    scope = form.scope(site_ids, moment)
+    report = summary_report(db, scope, program, moment, current_app.config["COMPLETER_MIN_DOSE"])
+    questionnaires = []
+    # Outcomes by program are the trial's result: coordinators and admins only, not the
+    # facilitators who deliver one program (they see their sites' delivery figures).
+    if current_user.role in OUTCOME_ROLES:
+        outcomes = questionnaire_outcomes(db, scope, program, moment)
+        questionnaires = charts.questionnaire_charts(outcomes, str(get_locale() or "en"))
     return render_template(
         "reports/summary.html",
         form=form,
@@ -80,6 +88,8 @@ def _summary_page(site_id: int | None = None):
         attendance_charts=charts.attendance_charts(report),
         dose_charts=charts.dose_charts(report),
         practice_charts=charts.practice_charts(report),
+        questionnaires=questionnaires,
+        occasion_label=charts.occasion_label,
     )
 
 

@@ -1,0 +1,175 @@
+"""The questionnaires in the study report: per instrument, time point and arm, how many were
+due and how many sent, and each score's mean over those sent.
+
+Three queries whatever the size of the study (the participants in scope, their cohorts'
+meetings, the sent responses); who was due when comes from the same schedule the
+participants' questionnaire list uses (instruments.service.occasions_of).
+
+Definitions (also under the table):
+- due: the occasion has opened for the person by today (their site's local date), was still
+  open when they enrolled, and opened before they withdrew, if they did; with a date range,
+  it opened on a date in it.
+- sent: of those due, the ones the person sent; completion is sent / due.
+- a score's mean is over the sent ones that have the score (too few items answered: none).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from p4p.local_time import local_datetime, local_today
+from p4p.modules.curriculum.models import Program
+from p4p.modules.instruments.answer_models import InstrumentResponse
+from p4p.modules.instruments.service import occasions_of
+from p4p.modules.participants.models import Participant
+from p4p.modules.participants.program_start import program_start_of
+from p4p.modules.participants.service import states_of_weeks
+from p4p.modules.reports.answers import asked_instruments
+from p4p.modules.reports.queries import Scope, cohort_conditions
+from p4p.modules.sites.models import Cohort, Meeting
+
+OCCASION_ORDER = {"enrolment": 0, "week": 1, "month": 2}
+
+
+def occasion_sort_key(occasion: str) -> tuple[int, int]:
+    """enrolment, then week-1, week-2 ..., then month-2, month-4 ..."""
+    kind, _dash, number = occasion.partition("-")
+    return OCCASION_ORDER.get(kind, 3), int(number) if number.isdigit() else 0
+
+
+@dataclass
+class OccasionFigures:
+    due: int = 0
+    sent: int = 0
+    score_sums: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    score_counts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+    @property
+    def completion(self) -> float | None:
+        return round(100 * self.sent / self.due, 1) if self.due else None
+
+    def mean(self, score: str) -> float | None:
+        count = self.score_counts.get(score, 0)
+        return round(self.score_sums[score] / count, 2) if count else None
+
+    def n(self, score: str) -> int:
+        return self.score_counts.get(score, 0)
+
+
+@dataclass
+class ArmOutcomes:
+    key: str
+    label: str
+    by_occasion: dict[str, OccasionFigures] = field(default_factory=dict)
+
+    def at(self, occasion: str) -> OccasionFigures:
+        return self.by_occasion.get(occasion) or OccasionFigures()
+
+
+@dataclass
+class InstrumentOutcomes:
+    key: str
+    title: dict[str, str]
+    scores: tuple[str, ...]
+    arms: list[ArmOutcomes]
+
+    @property
+    def occasions(self) -> list[str]:
+        found = {occasion for arm in self.arms for occasion in arm.by_occasion}
+        return sorted(found, key=occasion_sort_key)
+
+
+def questionnaire_outcomes(
+    db: Session, scope: Scope, program: Program, now: datetime
+) -> list[InstrumentOutcomes]:
+    """Due, sent and score means per asked instrument, arm and occasion, for the scope."""
+    asked = asked_instruments(program)
+    chosen = [scope.filters.arm] if scope.filters.arm else list(program.arms)
+    if not asked:
+        return []
+    outcomes = {
+        instrument.key: InstrumentOutcomes(
+            instrument.key,
+            instrument.title,
+            tuple(score.name for score in instrument.scores),
+            [ArmOutcomes(key, program.arm(key).label) for key in chosen if key in program.arms],
+        )
+        for instrument in asked
+    }
+    conditions = cohort_conditions(scope)
+    people = db.execute(
+        select(
+            Participant.id,
+            Participant.cohort_id,
+            Participant.arm,
+            Participant.enrolled_at,
+            Participant.withdrawn_at,
+            Cohort.site_id,
+        )
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(*conditions)
+    ).all()
+    meetings = defaultdict(list)
+    for meeting in db.execute(
+        select(Meeting.cohort_id, Meeting.week, Meeting.starts_at, Meeting.status)
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .where(*conditions)
+    ):
+        meetings[meeting.cohort_id].append(meeting)
+    sent = {
+        (participant_id, instrument, occasion): scores
+        for participant_id, instrument, occasion, scores in db.execute(
+            select(
+                InstrumentResponse.participant_id,
+                InstrumentResponse.instrument,
+                InstrumentResponse.occasion,
+                InstrumentResponse.scores,
+            )
+            .join(Participant, Participant.id == InstrumentResponse.participant_id)
+            .join(Cohort, Cohort.id == Participant.cohort_id)
+            .where(*conditions, InstrumentResponse.submitted_at.is_not(None))
+        )
+    }
+    for person in people:
+        _count_person(
+            person, meetings[person.cohort_id], asked, outcomes, sent, scope, program, now
+        )
+    return list(outcomes.values())
+
+
+def _count_person(person, meetings, asked, outcomes, sent, scope, program, now) -> None:
+    arm = program.arms.get(person.arm)
+    if arm is None:
+        return
+    timezone = scope.timezone_of(person.site_id)
+    today = local_today(now, timezone)
+    states = states_of_weeks(arm.weeks, meetings, timezone, set(), today, program.cadence_days)
+    start = program_start_of(meetings, person.enrolled_at, timezone)
+    enrolled_on = local_datetime(person.enrolled_at, timezone).date()
+    left_on = local_datetime(person.withdrawn_at, timezone).date() if person.withdrawn_at else None
+    since, until = scope.filters.since, scope.filters.until
+    for instrument in asked:
+        figures = next((a for a in outcomes[instrument.key].arms if a.key == person.arm), None)
+        if figures is None:
+            continue
+        for occasion in occasions_of(instrument, person.arm, states, start, enrolled_on):
+            opens = occasion.opens_on
+            if opens > today or (left_on is not None and opens > left_on):
+                continue
+            if occasion.last_day < enrolled_on:  # over before they joined: never asked
+                continue
+            if (since is not None and opens < since) or (until is not None and opens > until):
+                continue
+            counted = figures.by_occasion.setdefault(occasion.occasion, OccasionFigures())
+            counted.due += 1
+            key = (person.id, instrument.key, occasion.occasion)
+            if key not in sent:
+                continue
+            counted.sent += 1
+            for score, value in (sent[key] or {}).items():
+                if value is not None:
+                    counted.score_sums[score] += value
+                    counted.score_counts[score] += 1
