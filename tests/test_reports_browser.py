@@ -53,3 +53,28 @@ def test_report_pages_are_accessible_on_a_phone(phone, study, role):
     phone.goto(phone.base_url + f"/reports/cohorts/{study.p4p.id}")
     screenshot(phone, f"reports-cohort-{role}")
     assert failures == [], "\n".join(failures)
+
+
+def test_the_questionnaire_figures_are_accessible_on_a_phone(
+    app, phone, study, scheduled_peg, monkeypatch
+):
+    from questionnaire_helpers import add_instrument, answer
+
+    add_instrument(app, monkeypatch)
+    answer(app, study.amy, "peg", "week-3", ["6", "5", "4"])
+    answer(app, study.dee, "mood", "week-3", ["2", "1", "7", ""])
+    _login(phone, study.coordinator.email)
+    failures = []
+    for path in ("/reports/", f"/reports/sites/{study.north.id}", "/reports/exports"):
+        phone.goto(phone.base_url + path)
+        violations = serious_violations(phone)
+        if violations:
+            failures.append(f"{path}: {describe(violations)}")
+        if horizontal_overflow(phone) > 0:
+            failures.append(f"{path}: scrolls sideways at 320 px")
+        assert phone.locator("script").count() == 0, path
+    phone.goto(phone.base_url + "/reports/")
+    # Three per program, and per questionnaire its completion and its one score per program.
+    assert phone.locator("figure.chart svg").count() == 6 + 4 + 4
+    screenshot(phone, "reports-study-questionnaires")
+    assert failures == [], "\n".join(failures)
