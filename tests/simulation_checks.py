@@ -64,7 +64,12 @@ def marks_only_for_meetings_that_happened(db, now) -> list[str]:
 def _parse_csv(response) -> dict[str, dict]:
     assert response.status_code == 200, response.status_code
     rows = csv.DictReader(io.StringIO(response.get_data(as_text=True)))
-    return {row.get("study_id") or row["record_id"]: row for row in rows}
+    # REDCap: the delivery record only (questionnaires are rows on their occasions' events).
+    return {
+        row.get("study_id") or row["record_id"]: row
+        for row in rows
+        if row.get("redcap_event_name", "program_arm_1") == "program_arm_1"
+    }
 
 
 ATTENDED_LABELS = ("Group meetings attended", "Reuniones del grupo a las que fuiste")

@@ -119,3 +119,14 @@ def test_the_questionnaire_figures_run_the_same_queries_at_two_sizes(
     assert small == large, (small, large)
     assert small["/reports/"] <= 17  # the report's 14, and 3 for the questionnaires
     assert small["/reports/attendance.csv?format=questionnaires"] <= 6
+
+
+def test_the_questionnaire_figures_read_in_spanish(app, study, factory):
+    coordinator = factory.user("coordinator", language="es")
+    page = staff_client(app, coordinator).get("/reports/").get_data(as_text=True)
+    assert '<h2 id="questionnaires-title">Cuestionarios</h2>' in page
+    peg = _section(page, "peg")
+    assert "Su dolor en la última semana" in peg  # the instrument's own Spanish title
+    assert "Enviados / pedidos" in peg and "Semana 3" in peg and "Momento" in peg
+    exports = staff_client(app, coordinator).get("/reports/exports").get_data(as_text=True)
+    assert "Cuestionarios: una fila por respuesta y por puntaje" in exports
