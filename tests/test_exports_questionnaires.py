@@ -113,6 +113,8 @@ def test_the_questionnaire_export_is_offered_streamed_and_audited(app, study, db
     response = download(client, "format=questionnaires&arm=partners4pain")
     assert response.is_streamed and response.mimetype == "text/csv"
     assert "p4p-questionnaires-" in response.headers["Content-Disposition"]
+    response.get_data()  # read to its end, so its transaction ends (PostgreSQL)
+    response.close()
     event = db.scalar(select(AuditEvent).where(AuditEvent.action == "export"))
     assert event.actor_id == study.coordinator.id
     assert event.new == {"format": "questionnaires", "filters": {"arm": "partners4pain"},
