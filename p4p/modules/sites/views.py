@@ -25,6 +25,7 @@ from p4p.modules.sites.forms import (
     SiteForm,
 )
 from p4p.modules.sites.models import MeetingMode
+from p4p.pagination import requested_page
 from p4p.views import form_page, problems_on
 
 bp = Blueprint("sites", __name__, url_prefix="/admin")
@@ -99,11 +100,11 @@ def cohorts():
     arms = get_program().arms.values()
     form = CohortFilterForm(request.args, sites=queries.all_sites(db), arms=arms)
     valid = form.validate()
-    rows = []
+    page = None
     if valid:
         site_id = int(form.site.data) if form.site.data else None
-        rows = queries.cohort_rows(db, site_id=site_id, arm=form.arm.data or None)
-    return render_template("coordinator/cohorts.html", form=form, rows=rows), 200 if valid else 422
+        page = queries.cohort_rows(db, site_id, form.arm.data or None, requested_page())
+    return render_template("coordinator/cohorts.html", form=form, page=page), 200 if valid else 422
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])
