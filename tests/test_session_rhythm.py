@@ -183,3 +183,12 @@ def test_a_spanish_coordinator_reads_the_days_in_spanish(factory, client):
     assert "Este programa se reúne los lunes y jueves: elija uno de esos días." in (
         response.get_data(as_text=True)
     )
+
+
+def test_the_cohort_pages_say_every_day_a_twice_weekly_cohort_meets(db, factory, client):
+    coordinator = as_role(factory, client, "coordinator")
+    site = factory.site("North", CHICAGO)
+    coordinator.post("/admin/cohorts/new", data=_cohort_form(site))
+    cohort = db.scalar(select(Cohort).where(Cohort.name == "Spring group"))
+    for path in ("/admin/cohorts", f"/admin/cohorts/{cohort.id}"):
+        assert "Monday and Thursday, 17:00" in coordinator.get(path).get_data(as_text=True), path
