@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from p4p.access import visible_site_ids
@@ -16,8 +16,7 @@ from p4p.modules.attendance.models import ATTENDED, Attendance, FollowUpCall, Fo
 from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
-from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import cohorts_for, next_meeting
+from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus, Site
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2
@@ -38,17 +37,77 @@ class FollowUp:
     last_call: FollowUpCall | None = None
 
 
-def _ended(meeting: Meeting, now: datetime) -> bool:
-    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
+# A screenful of each dashboard list: a coordinator of a national study sees every site, and
+# the full lists are a page away (the cohort list, each cohort's page).
+DASHBOARD_ROWS = 50
 
 
-def dashboard(db: Session, user: User, now: datetime):
-    """Cohorts with their next meeting, and past meetings whose sheet or record is unfinished.
+@dataclass(frozen=True)
+class Dashboard:
+    # (cohort, its next meeting or None when finished, active people): meeting soonest first
+    cohorts: list[tuple[Cohort, Meeting | None, int]]
+    cohorts_total: int
+    to_record: list[MeetingToRecord]  # newest first
+    to_record_total: int
+
+
+def _over(now: datetime, durations: set[int]) -> ColumnElement[bool]:
+    """Meeting ended by `now`, in SQL on any database: starts_at + its own length <= now, as one
+    comparison per length the study uses (a handful), so it stays an index range."""
+    return or_(
+        false(),
+        *(
+            and_(
+                Meeting.duration_minutes == minutes,
+                Meeting.starts_at <= now - timedelta(minutes=minutes),
+            )
+            for minutes in sorted(durations)
+        ),
+    )
+
+
+def dashboard(db: Session, user: User, now: datetime) -> Dashboard:
+    """The cohorts the user may see by their next meeting, and the past meetings whose sheet
+    or record is unfinished, newest first: DASHBOARD_ROWS of each and their totals, from
+    aggregates (a fixed number of queries, nothing loaded for the rest of the study).
 
     A meeting expects a mark from each active person enrolled when it started (people who
-    enrolled later are "not yet enrolled" for it), counted per meeting in one query."""
-    cohorts = cohorts_for(db, user)
-    cohort_ids = [c.id for c in cohorts]
+    enrolled later are "not yet enrolled" for it)."""
+    site_ids = visible_site_ids(db, user)
+    in_scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
+    durations = set(db.scalars(select(Meeting.duration_minutes).distinct()))
+    over = _over(now, durations)
+    next_start = (
+        select(Meeting.cohort_id, func.min(Meeting.starts_at).label("starts_at"))
+        .where(Meeting.status != MeetingStatus.CANCELLED, ~over)
+        .group_by(Meeting.cohort_id)
+        .subquery()
+    )
+    cohorts_total = db.scalar(select(func.count(Cohort.id)).where(*in_scope)) or 0
+    listed = db.execute(
+        select(Cohort, next_start.c.starts_at)
+        .outerjoin(next_start, next_start.c.cohort_id == Cohort.id)
+        .where(*in_scope)
+        .options(joinedload(Cohort.site))
+        # Meeting soonest first; finished cohorts (no next meeting) after, newest first.
+        .order_by(
+            next_start.c.starts_at.is_(None),
+            next_start.c.starts_at,
+            Cohort.start_date.desc(),
+            Cohort.id,
+        )
+        .limit(DASHBOARD_ROWS)
+    ).all()
+    cohort_ids = [cohort.id for cohort, _starts in listed]
+    next_meetings = {
+        meeting.cohort_id: meeting
+        for meeting in db.scalars(
+            select(Meeting)
+            .join(next_start, and_(next_start.c.cohort_id == Meeting.cohort_id,
+                                   next_start.c.starts_at == Meeting.starts_at))
+            .where(Meeting.cohort_id.in_(cohort_ids), Meeting.status != MeetingStatus.CANCELLED)
+        )
+    }  # fmt: skip
     active = dict(
         db.execute(
             select(Participant.cohort_id, func.count(Participant.id))
@@ -56,36 +115,40 @@ def dashboard(db: Session, user: User, now: datetime):
             .group_by(Participant.cohort_id)
         ).all()
     )
-    marked = dict(
-        db.execute(
-            select(Attendance.meeting_id, func.count(Attendance.id))
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .join(Participant, Participant.id == Attendance.participant_id)
-            .where(Meeting.cohort_id.in_(cohort_ids), Participant.withdrawn_at.is_(None))
-            .where(Participant.enrolled_at <= Meeting.starts_at)
-            .group_by(Attendance.meeting_id)
-        ).all()
+    counted = and_(Participant.withdrawn_at.is_(None), Participant.enrolled_at <= Meeting.starts_at)
+    marked = (
+        select(func.count(Attendance.id))
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Attendance.meeting_id == Meeting.id, counted)
+        .scalar_subquery()
     )
-    expected = dict(
-        db.execute(
-            select(Meeting.id, func.count(Participant.id))
-            .join(Participant, Participant.cohort_id == Meeting.cohort_id)
-            .where(Meeting.cohort_id.in_(cohort_ids), Meeting.starts_at <= now)
-            .where(Participant.withdrawn_at.is_(None), Participant.enrolled_at <= Meeting.starts_at)
-            .group_by(Meeting.id)
-        ).all()
+    expected = (
+        select(func.count(Participant.id))
+        .where(Participant.cohort_id == Meeting.cohort_id, counted)
+        .scalar_subquery()
     )
-    overview, to_record = [], []
-    for cohort in cohorts:
-        overview.append((cohort, next_meeting(cohort.meetings, now), active.get(cohort.id, 0)))
-        for meeting in cohort.meetings:
-            if meeting.status == "cancelled" or not _ended(meeting, now):
-                continue
-            count, due = marked.get(meeting.id, 0), expected.get(meeting.id, 0)
-            if count < due or meeting.status != "held":
-                to_record.append(MeetingToRecord(meeting, cohort, count, due))
-    to_record.sort(key=lambda item: item.meeting.starts_at, reverse=True)
-    return overview, to_record
+    # One pass: the total rides along on each listed row (a window count), since the filter
+    # has to look at every past meeting in scope either way.
+    rows = db.execute(
+        select(Meeting, marked.label("marked"), expected.label("expected"), func.count().over())
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .where(*in_scope, Meeting.status != MeetingStatus.CANCELLED, over)
+        .where(or_(Meeting.status != MeetingStatus.HELD, marked < expected))
+        .options(joinedload(Meeting.cohort).joinedload(Cohort.site))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(DASHBOARD_ROWS)
+    ).all()
+    return Dashboard(
+        cohorts=[
+            (cohort, next_meetings.get(cohort.id), active.get(cohort.id, 0))
+            for cohort, _starts in listed
+        ],
+        cohorts_total=cohorts_total,
+        to_record=[
+            MeetingToRecord(meeting, meeting.cohort, count, due) for meeting, count, due, _n in rows
+        ],
+        to_record_total=rows[0][3] if rows else 0,
+    )
 
 
 def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:

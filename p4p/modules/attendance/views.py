@@ -54,12 +54,11 @@ def _language_words() -> dict[str, str]:
 @allow(*STAFF_ROLES)
 def dashboard():
     moment = now()
-    overview, to_record = queries.dashboard(db, _user(), moment)
+    board = queries.dashboard(db, _user(), moment)
     follow_ups = queries.follow_up_list(db, _user(), moment)
     return render_template(
         "facilitator/dashboard.html",
-        overview=overview,
-        to_record=to_record,
+        board=board,
         follow_ups=follow_ups,
         now=moment,
         week_title=lambda arm, number: _week(arm, number).title,
