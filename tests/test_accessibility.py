@@ -118,9 +118,7 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
     assert failures == [], "\n".join(failures)
 
 
-def test_questionnaire_pages_have_no_serious_accessibility_problems(
-    browser_session, study, scheduled_peg
-):
+def test_questionnaire_pages_have_no_serious_accessibility_problems(browser_session, study):
     """The list, a question with and without its message, review with missing answers named,
     and a sent questionnaire read back; without JavaScript each screen is a plain form."""
     page, failures = browser_session, []

@@ -11,7 +11,7 @@ from p4p.modules.instruments.answer_models import InstrumentResponse
 pytestmark = pytest.mark.browser
 
 
-def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db, scheduled_peg):
+def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db):
     with open_page(app, 320, 640, java_script_enabled=False) as page:
         log_in(page, participant.user.email, PASSWORD)
         page.get_by_role("link", name="Answer now").click()

@@ -48,11 +48,6 @@ schedule:
 """
 
 
-@pytest.fixture(autouse=True)
-def _the_peg_is_asked(scheduled_peg):
-    """Weekly and at months 2, 4 and 6, as the study will ask it (conftest.scheduled_peg)."""
-
-
 @pytest.fixture
 def example(app, monkeypatch):
     program = app.extensions["p4p.program"]
