@@ -14,8 +14,7 @@ pytestmark = pytest.mark.browser
 def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db):
     with open_page(app, 320, 640, java_script_enabled=False) as page:
         log_in(page, participant.user.email, PASSWORD)
-        page.get_by_role("link", name="Answer now").click()
-        page.get_by_role("link", name="Start").click()
+        page.get_by_role("link", name="Do my check-in").click()  # the week's PEG, from home
         for number, answer in ((1, "6"), (2, "5"), (3, "4")):
             assert page.get_by_text(f"Question {number} of 3").is_visible()
             choice = page.get_by_label(answer, exact=True)
@@ -31,6 +30,11 @@ def test_the_peg_is_answered_without_javascript_at_320_px(app, participant, db):
         screenshot(page, "questionnaire-review")
         page.get_by_role("button", name="Send my answers").click()
         assert page.get_by_text("Thank you. Your answers are sent.").is_visible()
+        page.goto(page.base_url + "/progress")
+        assert page.get_by_text("✓ Sent Mar 10, 2026").is_visible()
+        assert page.get_by_text("Missed").count() == 2  # weeks 1 and 2
+        assert horizontal_overflow(page) == 0
+        screenshot(page, "progress-questionnaires")
     db.expire_all()
     response = db.scalar(
         select(InstrumentResponse).where(InstrumentResponse.participant_id == participant.id)
