@@ -229,3 +229,14 @@ def test_progress_page_draws_charts_with_their_numbers(db, clock, participant_cl
     assert "Practice minutes by week" in page
     assert "<td>25</td>" in page
     assert "<td>6.0</td>" in page
+
+
+def test_someone_who_left_is_not_shown_an_open_check_in(participant, participant_client, db):
+    """Left on the 8th: weeks 1 and 2 stay missed, week 3 (opened the 9th) is not asked."""
+    participant.withdrawn_at = datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
+    db.commit()
+    page = participant_client.get("/progress").get_data(as_text=True)
+    history = page[page.index("My questionnaires") :]
+    assert history.count("Missed") == 2 and "Week 3" not in history
+    assert "/questionnaires/peg/week-3" not in history
+    assert participant_client.get("/check-in").headers["Location"].endswith("/questionnaires")
