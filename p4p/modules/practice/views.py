@@ -15,7 +15,7 @@ from p4p.local_time import local_today
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.instruments import service as instruments
-from p4p.modules.participants.program_start import program_start
+from p4p.modules.participants.program_start import program_start_of
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
 from p4p.modules.practice.forms import PracticeForm
@@ -125,8 +125,11 @@ def check_in():
     context = _context()
     program = get_program()
     participant = context.participant
+    start = program_start_of(  # from the meetings already loaded: no query
+        participant.cohort.meetings, participant.enrolled_at, participant.cohort.site.timezone
+    )
     due, _sent = instruments.due_questionnaires(
-        db, participant, program, context.states, program_start(db, participant), context.today
+        db, participant, program, context.states, start, context.today
     )
     if context.current is not None:
         occasion = instruments.week_occasion(context.current.number)
