@@ -266,30 +266,3 @@ def participant_client(client, participant):
     response = login(client, participant.user.email)
     assert response.status_code == 302
     return client
-
-
-# The PEG as the study will ask it once the weekly check-in moves onto it (the shipped file has
-# no schedule yet: see its comment).
-PEG_SCHEDULE = {
-    arm: {"weekly": {"window_days": 3}, "months": {"at": [2, 4, 6], "window_days": 14}}
-    for arm in ("partners4pain", "keys_to_wellbeing")
-}
-
-
-@pytest.fixture
-def scheduled_peg(app, monkeypatch):
-    """The shipped PEG, asked weekly and at months 2, 4 and 6 in both arms, for this test."""
-    import yaml
-
-    from p4p.modules.curriculum.service import PACKAGED_CONTENT
-    from p4p.modules.instruments.definitions import parse_instrument
-
-    program = app.extensions["p4p.program"]
-    raw = yaml.safe_load((PACKAGED_CONTENT / "instruments" / "peg.yaml").read_text())
-    arms = {key: len(arm.weeks) for key, arm in program.arms.items()}
-    peg, problems = parse_instrument(
-        {**raw, "schedule": PEG_SCHEDULE}, "peg.yaml", program.languages, arms
-    )
-    assert problems == []
-    monkeypatch.setitem(program.instruments, "peg", peg)
-    return peg

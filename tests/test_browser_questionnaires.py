@@ -12,11 +12,10 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.mark.parametrize("java_script", [False, True], ids=["no-js", "js"])
-def test_the_peg_is_answered_at_320_px(app, participant, db, scheduled_peg, java_script):
+def test_the_peg_is_answered_at_320_px(app, participant, db, java_script):
     with open_page(app, 320, 640, java_script_enabled=java_script) as page:
         log_in(page, participant.user.email, PASSWORD)
-        page.get_by_role("link", name="Answer now").click()
-        page.get_by_role("link", name="Start").click()
+        page.get_by_role("link", name="Do my check-in").click()  # the week's PEG, from home
         for number, answer in ((1, "6"), (2, "5"), (3, "4")):
             assert page.get_by_text(f"Question {number} of 3").is_visible()
             choice = page.get_by_label(answer, exact=True)
@@ -33,6 +32,12 @@ def test_the_peg_is_answered_at_320_px(app, participant, db, scheduled_peg, java
             screenshot(page, "questionnaire-review")
         page.get_by_role("button", name="Send my answers").click()
         assert page.get_by_text("Thank you. Your answers are sent.").is_visible()
+        page.goto(page.base_url + "/progress")
+        assert page.get_by_text("✓ Sent Mar 10, 2026").is_visible()
+        assert page.get_by_text("Missed").count() == 2  # weeks 1 and 2
+        assert horizontal_overflow(page) == 0
+        if not java_script:
+            screenshot(page, "progress-questionnaires")
     db.expire_all()
     response = db.scalar(
         select(InstrumentResponse).where(InstrumentResponse.participant_id == participant.id)
@@ -40,14 +45,11 @@ def test_the_peg_is_answered_at_320_px(app, participant, db, scheduled_peg, java
     assert response.scores == {"peg_score": 5.0}
 
 
-def test_a_spanish_speaker_saves_for_later_and_carries_on_where_they_stopped(
-    app, factory, db, scheduled_peg
-):
+def test_a_spanish_speaker_saves_for_later_and_carries_on_where_they_stopped(app, factory, db):
     person = factory.participant(language="es")
     with open_page(app, 320, 640) as page:
         log_in(page, person.user.email, PASSWORD)
-        page.get_by_role("link", name="Contestar ahora").click()
-        page.get_by_role("link", name="Comenzar").click()
+        page.get_by_role("link", name="Hacer mi chequeo").click()  # the week's PEG, from home
         page.get_by_label("7", exact=True).check()
         page.get_by_role("button", name="Guardar y seguir").click()
         assert page.get_by_text("Pregunta 2 de 3").is_visible()

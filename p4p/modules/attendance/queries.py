@@ -421,13 +421,16 @@ class ParticipantDetail:
     made_up: int
     practice: dict
     plans: dict
-    checks: dict
+    checks: dict  # week -> the sent check-in's score
+    check_ins: dict  # week -> its check-in occasion so far (instruments.queries.PastOccasion)
 
 
 def participant_detail(
     db: Session, participant: Participant, program, now: datetime
 ) -> ParticipantDetail:
     """Everything a facilitator reviews before a call, in a fixed number of queries."""
+    from p4p.modules.instruments import queries as instrument_queries
+    from p4p.modules.instruments import service as instruments
     from p4p.modules.participants import queries as participant_queries
     from p4p.modules.participants.service import done_weeks, week_states
     from p4p.modules.practice import service as practice
@@ -435,6 +438,9 @@ def participant_detail(
     states = week_states(participant, program, done_weeks(db, participant.id), now)
     attendance = participant_queries.attendance_by_week(db, participant.id, now)
     attended, made_up = participant_queries.meetings_attended(attendance)
+    responses = instruments.responses_by_occasion(db, participant.id)
+    today = local_today(now, participant.cohort.site.timezone)
+    history = instrument_queries.occasion_history(participant, program, states, today, responses)
     return ParticipantDetail(
         states=states,
         attendance=attendance,
@@ -442,5 +448,11 @@ def participant_detail(
         made_up=made_up,
         practice=participant_queries.practice_by_week(db, participant.id, states),
         plans=practice.plans_by_week(db, participant.id),
-        checks=practice.self_checks(db, participant.id),
+        checks=instrument_queries.check_in_scores(responses),
+        check_ins={
+            int(past.occasion.occasion.removeprefix(instruments.WEEK_OCCASION)): past
+            for past in history
+            if past.instrument.key == instruments.CHECK_IN
+            and past.occasion.occasion.startswith(instruments.WEEK_OCCASION)
+        },
     )

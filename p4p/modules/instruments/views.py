@@ -30,16 +30,7 @@ def _language() -> str:
 
 
 def _text(texts: dict[str, str]) -> str:
-    return texts.get(_language()) or next(iter(texts.values()), "")
-
-
-def occasion_label(occasion: str) -> str:
-    kind, _dash, number = occasion.partition("-")
-    if kind == "week":
-        return _("Week %(n)d", n=int(number))
-    if kind == "month":
-        return _("%(n)d-month follow-up", n=int(number))
-    return _("At the start")
+    return service.in_language(texts, _language())
 
 
 def _questionnaires():
@@ -75,7 +66,7 @@ def index():
         due=[d for d in due if not d.is_submitted],
         submitted=[(r, program.instruments.get(r.instrument)) for r in submitted],
         text=_text,
-        occasion_label=occasion_label,
+        occasion_label=service.occasion_label,
     )
 
 
@@ -103,7 +94,7 @@ def _render_question(due, number: int, *, error=None, sent=None, status=200):
         due=due,
         title=_text(instrument.title),
         intro=_text(instrument.intro) if number == 1 and instrument.intro else None,
-        occasion=occasion_label(due.occasion.occasion),
+        occasion=service.occasion_label(due.occasion.occasion),
         item=item,
         item_text=_text(item.text),
         options=_options(item),
@@ -167,7 +158,7 @@ def _render_review(due, *, missing=(), status=200):
         "instruments/review.html",
         due=due,
         title=_text(instrument.title),
-        occasion=occasion_label(due.occasion.occasion),
+        occasion=service.occasion_label(due.occasion.occasion),
         rows=_answer_rows(instrument, answers),
         missing=missing,
         form=ConfirmForm(),
@@ -222,6 +213,6 @@ def answers(response_id: int):
         "instruments/answers.html",
         response=response,
         title=_text(instrument.title),
-        occasion=occasion_label(response.occasion),
+        occasion=service.occasion_label(response.occasion),
         rows=_answer_rows(instrument, service.answers_of(instrument, response)),
     )

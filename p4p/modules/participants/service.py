@@ -218,7 +218,7 @@ class HomePage:
     today: date
     next_meeting: HomeMeeting | None
     plan: HomePlan | None
-    check_in_done: bool  # this week's check-in is saved
+    check_in_done: bool  # this week's check-in (its PEG) is sent
 
     @property
     def done_count(self) -> int:
