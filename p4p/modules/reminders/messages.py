@@ -3,10 +3,10 @@
 SMS texts carry no health details: a text can be read by anyone holding the phone.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
@@ -64,6 +64,8 @@ def subject_for(kind: str, context: dict) -> str:
         ReminderKind.WEEK_OPEN: _("Week %(n)d is open", n=context.get("week", 0)),
         ReminderKind.PRACTICE: _("A few minutes for your home practice"),
         ReminderKind.SURVEY: _("Your %(n)d-month survey is ready", n=context.get("months", 0)),
+        # No questionnaire's title: one may hint at what a program is about.
+        ReminderKind.QUESTIONNAIRE: _("You have a short questionnaire to answer"),
         ReminderKind.DIGEST: _("Before your meeting: who needs follow-up"),
     }
     return subjects[kind]
@@ -102,6 +104,11 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         participant = db.get_one(Participant, reminder.payload["participant_id"])
         context["survey_url"] = current_app.config["SURVEY_URL"].format(
             study_id=participant.study_id, months=reminder.payload["months"]
+        )
+    if reminder.kind == ReminderKind.QUESTIONNAIRE:
+        context["questionnaire_url"] = _absolute("instruments.index")
+        context["last_day_shown"] = format_date(
+            date.fromisoformat(reminder.payload["last_day"]), "full"
         )
     if reminder.kind == ReminderKind.DIGEST:
         assert meeting is not None  # a digest names its meeting; why_not() found it still there
