@@ -93,7 +93,9 @@ def test_no_reminder_once_the_participant_has_sent_the_questionnaire(
 ):
     participant = enrolled(factory, db)
     plan_at(app, WEEK4_OPENS - timedelta(hours=1))  # planned before they answered
-    _answer_the_peg(client, clock, participant, WEEK4_OPENS - timedelta(minutes=30))  # early in the day
+    _answer_the_peg(
+        client, clock, participant, WEEK4_OPENS - timedelta(minutes=30)
+    )  # early in the day
     with SmtpServer() as smtp:
         use_smtp(app, smtp)
         send_at(app, WEEK4_OPENS)
@@ -138,9 +140,7 @@ def test_no_text_after_stop_and_no_email_after_the_stop_link(app, factory, db, c
             send_at(app, WEEK4_OPENS)
     assert [m for m in sms.received if "/questionnaires" in m["Body"]] == []
     assert _questionnaire_mails(smtp) == []
-    assert {r.last_error for r in reminders(db, kind="questionnaire")} == {
-        "opted out of this kind"
-    }
+    assert {r.last_error for r in reminders(db, kind="questionnaire")} == {"opted out of this kind"}
     db.expire_all()
     assert "questionnaire" in db.get(ReminderPreference, participant.user_id).kinds_off
 
@@ -262,9 +262,7 @@ def test_a_moved_meeting_moves_the_reminder_of_its_weeks_questionnaire(app, fact
     }
 
 
-def test_nothing_is_planned_for_someone_who_enrolled_after_the_occasion_opened(
-    app, factory, db
-):
+def test_nothing_is_planned_for_someone_who_enrolled_after_the_occasion_opened(app, factory, db):
     cohort = factory.cohort()
     participant = factory.participant(cohort)
     participant.enrolled_at = WEEK4_OPENS + timedelta(hours=2)
@@ -273,9 +271,7 @@ def test_nothing_is_planned_for_someone_who_enrolled_after_the_occasion_opened(
     assert reminders(db, kind="questionnaire") == []
 
 
-def test_planning_runs_the_same_queries_for_3_and_30_participants(
-    app, factory, db, count_queries
-):
+def test_planning_runs_the_same_queries_for_3_and_30_participants(app, factory, db, count_queries):
     from p4p.db import get_session
     from p4p.modules.reminders.service import plan
 

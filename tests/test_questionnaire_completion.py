@@ -1,0 +1,148 @@
+"""The staff's questionnaire completion: by site and cohort, each person's opened occasions as
+done, due now or missed, a sent response's answers and scores, and who may see them.
+
+The factory's cohort meets on Mondays from 23 February 2026; the clock is Tuesday 10 March. The
+PEG is asked weekly for 3 days from the week's meeting (conftest.scheduled_peg): week 1 (23-25
+February) and week 2 (2-4 March) have closed, week 3 (9-11 March) is open.
+"""
+
+from datetime import UTC, datetime
+
+import pytest
+from conftest import login
+
+from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
+
+
+@pytest.fixture(autouse=True)
+def _the_peg_is_asked(scheduled_peg):
+    """Weekly and at months 2, 4 and 6 (conftest.scheduled_peg)."""
+
+
+def _sent(db, participant, occasion="week-2", at=datetime(2026, 3, 3, 18, tzinfo=UTC)):
+    response = InstrumentResponse(
+        participant_id=participant.id,
+        instrument="peg",
+        occasion=occasion,
+        started_at=at,
+        submitted_at=at,
+        scores={"peg_score": 4.67},
+    )
+    for item, number in (("peg_pain", 6), ("peg_enjoyment", 4), ("peg_activity", 4)):
+        response.answers.append(InstrumentAnswer(item=item, number=number, answered_at=at))
+    db.add(response)
+    db.commit()
+    return response
+
+
+@pytest.fixture
+def two_sites(factory, db):
+    found = {}
+    for key in ("a", "b"):
+        site = factory.site(f"Site {key.upper()}")
+        cohort = factory.cohort(site=site, name=f"Group {key.upper()}")
+        people = [factory.participant(cohort) for _ in range(2)]
+        found[key] = {
+            "site": site,
+            "cohort": cohort,
+            "people": people,
+            "facilitator": factory.facilitator(site),
+            "response": _sent(db, people[0]),
+        }
+    return found
+
+
+def test_a_facilitator_sees_each_persons_occasions_done_due_or_missed(client, two_sites):
+    mine = two_sites["a"]
+    login(client, mine["facilitator"].email)
+    page = client.get(f"/staff/questionnaires/cohorts/{mine['cohort'].id}")
+    assert page.status_code == 200
+    html = " ".join(page.get_data(as_text=True).split())
+    answered, quiet = mine["people"]
+    assert answered.user.name in html and quiet.user.name in html
+    assert "2 done" not in html and "1 done · 2 due now · 3 missed" in html
+    assert "Week 2: Your pain in the past week — <strong>done</strong>, sent Mar 3, 2026" in html
+    assert f"/staff/questionnaires/responses/{mine['response'].id}" in html
+    assert (
+        "Week 3: Your pain in the past week — <strong>due now</strong>, open until Mar 11, 2026"
+        in html
+    )
+    assert "Week 1: Your pain in the past week — <strong>missed</strong>" in html
+    assert "Week 4" not in html  # not open yet
+
+
+def test_the_overview_counts_by_site_and_cohort_and_only_the_users_sites(client, two_sites):
+    login(client, two_sites["a"]["facilitator"].email)
+    html = "".join(client.get("/staff/questionnaires").get_data(as_text=True).split("\n"))
+    assert "Site A" in html and "Group A" in html
+    assert "Site B" not in html and "Group B" not in html
+    assert "<td>1</td><td>2</td><td>3</td>" in html  # done, due now, missed at site A
+    assert 'href="/staff/questionnaires"' in html  # in the staff navigation
+
+
+def test_a_response_shows_its_answers_and_scores_to_staff_of_its_site(
+    app, client, factory, two_sites
+):
+    mine = two_sites["a"]
+    login(client, mine["facilitator"].email)
+    html = client.get(f"/staff/questionnaires/responses/{mine['response'].id}").get_data(
+        as_text=True
+    )
+    assert "Your pain in the past week" in html and "peg_score" in html and "4.67" in html
+    assert "In the past week, how bad was your pain on average?" in html and "6" in html
+    study_team = app.test_client()
+    login(study_team, factory.user("coordinator").email)
+    for key in ("a", "b"):
+        other = two_sites[key]
+        for path in (f"responses/{other['response'].id}", f"cohorts/{other['cohort'].id}"):
+            assert study_team.get(f"/staff/questionnaires/{path}").status_code == 200
+
+
+def test_a_facilitator_of_another_site_gets_404_for_its_cohort_and_its_responses(client, two_sites):
+    mine, other = two_sites["a"], two_sites["b"]
+    login(client, mine["facilitator"].email)
+    assert client.get(f"/staff/questionnaires/cohorts/{other['cohort'].id}").status_code == 404
+    assert client.get(f"/staff/questionnaires/responses/{other['response'].id}").status_code == 404
+
+
+def test_a_response_not_yet_sent_is_nobodys_to_read(client, db, two_sites):
+    mine = two_sites["a"]
+    started = InstrumentResponse(
+        participant_id=mine["people"][1].id,
+        instrument="peg",
+        occasion="week-3",
+        started_at=datetime(2026, 3, 10, 12, tzinfo=UTC),
+    )
+    db.add(started)
+    db.commit()
+    login(client, mine["facilitator"].email)
+    assert client.get(f"/staff/questionnaires/responses/{started.id}").status_code == 404
+
+
+def test_participants_are_refused_the_staff_pages(client, two_sites):
+    login(client, two_sites["a"]["people"][0].user.email)
+    assert client.get("/staff/questionnaires").status_code == 403
+
+
+def test_the_pages_run_the_same_queries_for_a_cohort_of_2_and_of_20(
+    client, db, factory, two_sites, count_queries
+):
+    mine = two_sites["a"]
+    login(client, mine["facilitator"].email)
+    paths = ["/staff/questionnaires", f"/staff/questionnaires/cohorts/{mine['cohort'].id}"]
+
+    def measure() -> list[int]:
+        counts = []
+        for path in paths:
+            with count_queries() as counter:
+                assert client.get(path).status_code == 200
+            counts.append(counter.count)
+        return counts
+
+    small = measure()
+    for n in range(18):
+        person = factory.participant(mine["cohort"])
+        if n % 2:
+            _sent(db, person)
+    factory.cohort(site=mine["site"], arm="keys_to_wellbeing")
+    assert measure() == small
