@@ -146,3 +146,73 @@ def test_the_pages_run_the_same_queries_for_a_cohort_of_2_and_of_20(
             _sent(db, person)
     factory.cohort(site=mine["site"], arm="keys_to_wellbeing")
     assert measure() == small
+
+
+def _not_activated(db, people):
+    """On the follow-up list: they have not set a password yet."""
+    for person in people:
+        person.user.activated_at = None
+    db.commit()
+
+
+def _follow_ups(client) -> str:
+    page = client.get("/staff/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    return " ".join(
+        html[html.index('id="follow-title"') : html.index('id="cohorts-title"')].split()
+    )
+
+
+def test_the_follow_up_list_names_the_questionnaires_each_person_missed_lately(
+    app, client, db, factory, two_sites
+):
+    mine = two_sites["a"]
+    answered, quiet = mine["people"]
+    _not_activated(db, [answered, quiet])
+    login(client, mine["facilitator"].email)
+    listed = _follow_ups(client)
+    missed = "Questionnaires missed lately:"
+    both = "Your pain in the past week (Week 1); Your pain in the past week (Week 2)"
+    assert f"{quiet.user.name}" in listed and f"{missed} {both}" in listed
+    assert f"{missed} Your pain in the past week (Week 1)</p>" in listed  # the one who answered
+    assert listed.count(missed) == 2  # week 3 is still open: due, not missed
+    spanish = factory.user("facilitator", language="es")
+    from p4p.modules.sites.service import assign_facilitator
+
+    assign_facilitator(db, spanish, mine["site"])
+    db.commit()
+    in_spanish = app.test_client()
+    login(in_spanish, spanish.email)
+    assert "Su dolor en la última semana (Semana 1)" in _follow_ups(in_spanish)
+
+
+def test_a_questionnaire_missed_weeks_ago_is_no_longer_named(client, db, clock, two_sites):
+    mine = two_sites["a"]
+    _not_activated(db, mine["people"])
+    clock.at = datetime(2026, 3, 31, 15, tzinfo=UTC)  # week 1 closed on 25 February
+    login(client, mine["facilitator"].email)
+    listed = _follow_ups(client)
+    assert "(Week 1)" not in listed and "(Week 2)" in listed
+
+
+def test_the_follow_up_list_runs_the_same_queries_with_2_and_20_people(
+    client, db, factory, two_sites, count_queries
+):
+    mine = two_sites["a"]
+    _not_activated(db, mine["people"])
+    login(client, mine["facilitator"].email)
+
+    def measure() -> tuple[int, int]:
+        with count_queries() as counter:
+            listed = _follow_ups(client)
+        return counter.count, listed.count("Questionnaires missed lately:")
+
+    small, small_named = measure()
+    people = [factory.participant(mine["cohort"]) for _ in range(18)]
+    other = factory.cohort(site=mine["site"], arm="keys_to_wellbeing")
+    people += [factory.participant(other) for _ in range(2)]
+    _not_activated(db, people)
+    large, large_named = measure()
+    assert (small_named, large_named) == (2, 22)
+    assert large == small
