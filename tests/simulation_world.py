@@ -7,7 +7,7 @@ import time as wallclock
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import _empty_all_tables
+from conftest import PEG_SCHEDULE, _empty_all_tables
 from simulation import TRIAL_START, SmsApi, Wire, smtp_server
 
 from p4p import create_app
@@ -55,9 +55,34 @@ class TrialWorld:
             "SMS_BACKEND": "http", "SMS_API_URL": f"http://127.0.0.1:{self.sms.port}",
             "SMS_ACCOUNT_SID": "ACsim", "SMS_AUTH_TOKEN": "sim", "SMS_FROM": "+15550009999",
         })  # fmt: skip
+        self._ask_the_peg()
         return self
 
+    def _ask_the_peg(self) -> None:
+        """The PEG asked weekly and at months 2, 4 and 6 (conftest.PEG_SCHEDULE), so the trial
+        has questionnaires to answer and to be reminded of. The program is shared (cached) by
+        every app of the test run: put back as it was on leaving."""
+        import yaml
+
+        from p4p.modules.curriculum.service import PACKAGED_CONTENT
+        from p4p.modules.instruments.definitions import parse_instrument
+
+        program = self.app.extensions["p4p.program"]
+        raw = yaml.safe_load((PACKAGED_CONTENT / "instruments" / "peg.yaml").read_text())
+        arms = {key: len(arm.weeks) for key, arm in program.arms.items()}
+        peg, problems = parse_instrument(
+            {**raw, "schedule": PEG_SCHEDULE}, "peg.yaml", program.languages, arms
+        )
+        assert problems == []
+        self.unscheduled_peg = program.instruments.get("peg")
+        program.instruments["peg"] = peg
+
     def __exit__(self, *_exc):
+        program = self.app.extensions["p4p.program"]
+        if self.unscheduled_peg is not None:
+            program.instruments["peg"] = self.unscheduled_peg
+        else:
+            program.instruments.pop("peg", None)
         _empty_all_tables(self.app.extensions["p4p.engine"])
         self.app.extensions["p4p.engine"].dispose()
         self.sms.__exit__()

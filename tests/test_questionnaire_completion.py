@@ -61,7 +61,9 @@ def test_a_facilitator_sees_each_persons_occasions_done_due_or_missed(client, tw
     answered, quiet = mine["people"]
     assert answered.user.name in html and quiet.user.name in html
     assert "2 answered" not in html and "1 answered · 2 due now · 3 missed" in html
-    assert "Week 2: Your pain in the past week — <strong>answered</strong>, sent Mar 3, 2026" in html
+    assert (
+        "Week 2: Your pain in the past week — <strong>answered</strong>, sent Mar 3, 2026" in html
+    )
     assert f"/staff/questionnaires/responses/{mine['response'].id}" in html
     assert (
         "Week 3: Your pain in the past week — <strong>due now</strong>, open until Mar 11, 2026"
