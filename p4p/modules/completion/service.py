@@ -63,7 +63,7 @@ class Completion:
 
 
 def sent_responses(
-    db: Session, participant_ids, since: datetime | None = None
+    db: Session, participant_ids
 ) -> dict[tuple[int, str, str], tuple[int, datetime]]:
     """(participant, instrument, occasion) -> (response id, sent at), in one query.
     `participant_ids` is a list or a SELECT of ids."""
@@ -77,11 +77,10 @@ def sent_responses(
         InstrumentResponse.participant_id.in_(participant_ids),
         InstrumentResponse.submitted_at.is_not(None),
     )
-    if since is not None:
-        query = query.where(InstrumentResponse.submitted_at >= since)
     return {
         (pid, instrument, occasion): (response_id, submitted_at)
         for response_id, pid, instrument, occasion, submitted_at in db.execute(query)
+        if submitted_at is not None  # always: the query asks for sent ones
     }
 
 
