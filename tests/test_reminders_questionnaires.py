@@ -262,6 +262,23 @@ def test_a_moved_meeting_moves_the_reminder_of_its_weeks_questionnaire(app, fact
     }
 
 
+def test_an_occasion_that_moves_after_its_reminder_went_is_not_told_again(app, factory, db):
+    participant = enrolled(factory, db)
+    plan_at(app, BEFORE)
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        send_at(app, WEEK4_OPENS)
+        meeting = next(m for m in participant.cohort.meetings if m.week == 4)
+        meeting.starts_at += timedelta(days=1)  # moved to Tuesday, after the reminder went
+        db.commit()
+        plan_at(app, WEEK4_OPENS + timedelta(hours=1))
+        send_at(app, WEEK4_OPENS + timedelta(days=1, hours=2))  # more than a day later
+    assert len(_questionnaire_mails(smtp)) == 1
+    moved = reminders(db, kind="questionnaire")[-1]
+    assert moved.key.split(":")[1] == "peg.week-4@2026-03-17r1"
+    assert moved.status == "expired" and moved.last_error.startswith("superseded")
+
+
 def test_nothing_is_planned_for_someone_who_enrolled_after_the_occasion_opened(app, factory, db):
     cohort = factory.cohort()
     participant = factory.participant(cohort)
