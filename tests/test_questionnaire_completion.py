@@ -6,7 +6,7 @@ PEG is asked weekly for 3 days from the week's meeting (conftest.scheduled_peg):
 February) and week 2 (2-4 March) have closed, week 3 (9-11 March) is open.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import login
@@ -218,3 +218,24 @@ def test_the_follow_up_list_runs_the_same_queries_with_2_and_20_people(
     large, large_named = measure()
     assert (small_named, large_named) == (2, 22)
     assert large == small
+
+
+def test_the_facilitators_digest_names_the_questionnaires_missed_lately(app, db, two_sites):
+    from reminder_helpers import plan_at, send_at, use_smtp
+    from smtp_server import SmtpServer
+
+    mine = two_sites["a"]
+    _not_activated(db, mine["people"])
+    week4_digest = datetime(2026, 3, 16, 12, tzinfo=UTC)  # 3 hours before week 4 meets
+    plan_at(app, week4_digest - timedelta(hours=1))
+    with SmtpServer() as smtp:
+        use_smtp(app, smtp)
+        send_at(app, week4_digest)
+    (digest,) = [m for m in smtp.messages if m["To"] == mine["facilitator"].email]
+    body = " ".join(digest.get_body(("plain",)).get_content().split())
+    quiet = mine["people"][1]
+    assert (
+        f"{quiet.user.name} ({quiet.study_id}): no practice for 14 days; has not set a password;"
+        " questionnaires missed lately: Your pain in the past week (Week 1), Your pain in the"
+        " past week (Week 2), Your pain in the past week (Week 3)"
+    ) in body

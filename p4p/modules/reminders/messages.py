@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from p4p.messaging import Message
 from p4p.modules.auth import links
+from p4p.modules.instruments.shown import occasion_label, text
 from p4p.modules.participants.models import Participant
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
@@ -112,16 +113,17 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         )
     if reminder.kind == ReminderKind.DIGEST:
         assert meeting is not None  # a digest names its meeting; why_not() found it still there
-        context["follow_ups"] = _digest_follow_ups(db, user, meeting, now)
+        context["follow_ups"] = _digest_follow_ups(db, user, meeting, program, now)
+        context.update(occasion_label=occasion_label, text=text)
     return context
 
 
-def _digest_follow_ups(db: Session, user, meeting: Meeting, now: datetime) -> list:
+def _digest_follow_ups(db: Session, user, meeting: Meeting, program, now: datetime) -> list:
     from p4p.modules.attendance.queries import follow_up_list
 
     return [
         item
-        for item in follow_up_list(db, user, now)
+        for item in follow_up_list(db, user, now, program)
         if item.participant.cohort_id == meeting.cohort_id
     ]
 
