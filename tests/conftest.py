@@ -266,3 +266,30 @@ def participant_client(client, participant):
     response = login(client, participant.user.email)
     assert response.status_code == 302
     return client
+
+
+# A PEG whose weekly window is 3 days (the shipped one is open 7): tests whose dates need a week's
+# questionnaire to close before the next opens, and a weekly window too short for a nudge.
+PEG_SCHEDULE = {
+    arm: {"weekly": {"window_days": 3}, "months": {"at": [2, 4, 6], "window_days": 14}}
+    for arm in ("partners4pain", "keys_to_wellbeing")
+}
+
+
+@pytest.fixture
+def scheduled_peg(app, monkeypatch):
+    """The shipped PEG asked on PEG_SCHEDULE in both arms, for this test."""
+    import yaml
+
+    from p4p.modules.curriculum.service import PACKAGED_CONTENT
+    from p4p.modules.instruments.definitions import parse_instrument
+
+    program = app.extensions["p4p.program"]
+    raw = yaml.safe_load((PACKAGED_CONTENT / "instruments" / "peg.yaml").read_text())
+    arms = {key: len(arm.weeks) for key, arm in program.arms.items()}
+    peg, problems = parse_instrument(
+        {**raw, "schedule": PEG_SCHEDULE}, "peg.yaml", program.languages, arms
+    )
+    assert problems == []
+    monkeypatch.setitem(program.instruments, "peg", peg)
+    return peg

@@ -197,6 +197,45 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
     assert failures == [], "\n".join(failures)
 
 
+def test_staff_questionnaire_pages_have_no_serious_accessibility_problems(
+    browser_session, study, db, scheduled_peg
+):
+    """Completion by site and cohort, a sent response's answers and scores, and the follow-up
+    list naming missed questionnaires; and the participant's reminder choices offering them."""
+    from datetime import timedelta
+
+    from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
+
+    person, clock_now = study["participant"], study["log"].created_at
+    response = InstrumentResponse(
+        participant_id=person.id,
+        instrument="peg",
+        occasion="week-2",
+        started_at=clock_now - timedelta(days=7),
+        submitted_at=clock_now - timedelta(days=7),
+        scores={"peg_score": 5.0},
+    )
+    response.answers.append(InstrumentAnswer(item="peg_pain", number=5, answered_at=clock_now))
+    db.add(response)
+    for other in study["others"]:
+        other.user.activated_at = None  # on the follow-up list, with missed questionnaires
+    db.commit()
+    page, failures = browser_session, []
+    _login(page, study["facilitator"].email)
+    for path in (
+        "/staff/questionnaires",
+        f"/staff/questionnaires/cohorts/{study['cohort'].id}",
+        f"/staff/questionnaires/responses/{response.id}",
+        "/staff/",
+    ):
+        _check(page, path, failures)
+    assert "Questionnaires missed lately:" in page.content()
+    page.context.clear_cookies()
+    _login(page, person.user.email)
+    _check(page, "/preferences", failures)
+    assert failures == [], "\n".join(failures)
+
+
 def test_text_at_200_percent_loses_nothing(browser_session, study):
     """Text resized to 200% on a 640 px wide window (a 1280 px screen zoomed): nothing cut off."""
     page, failures = browser_session, []

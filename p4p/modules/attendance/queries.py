@@ -9,17 +9,21 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance.models import ATTENDED, Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.auth.models import User
+from p4p.modules.completion.service import MISSED, completion
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus, Site
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2
+# The follow-up list names the questionnaires whose window closed unanswered this recently.
+MISSED_QUESTIONNAIRE_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,9 @@ class FollowUp:
     participant: Participant
     reasons: list[str]  # keys: missed, no-practice, not-activated
     last_call: FollowUpCall | None = None
+    # Questionnaires closed unanswered lately (completion.service.OccasionStatus), oldest first:
+    # something to ask about on the call, not a reason for one.
+    missed_questionnaires: tuple = ()
 
 
 # A screenful of each dashboard list: a coordinator of a national study sees every site, and
@@ -151,11 +158,13 @@ def dashboard(db: Session, user: User, now: datetime) -> Dashboard:
     )
 
 
-def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
+def follow_up_list(db: Session, user: User, now: datetime, program=None) -> list[FollowUp]:
     """Active participants who missed 2 meetings in a row, logged no practice for 14 days,
     or never set their password, in the user's sites, less those dismissed with nothing new
     since (see `new_since_dismissal`), each with their latest call; eleven queries for any
-    number of people."""
+    number of people. Given the program, each also names the questionnaires they missed in the
+    last MISSED_QUESTIONNAIRE_DAYS days, in three queries more (their cohorts' meetings, their
+    starts, what they sent)."""
     site_ids = visible_site_ids(db, user)
     scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
     flagged = follow_up_reasons(db, now, scope)
@@ -186,7 +195,40 @@ def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
         .order_by(Cohort.name, Participant.study_id)
     ).all()
     calls = latest_calls(db, shown)
-    return [FollowUp(p, flagged[p.id].reasons, calls.get(p.id)) for p in participants]
+    missed = _missed_questionnaires(db, participants, program, now) if program else {}
+    return [
+        FollowUp(p, flagged[p.id].reasons, calls.get(p.id), missed.get(p.id, ()))
+        for p in participants
+    ]
+
+
+def _missed_questionnaires(db: Session, participants, program, now: datetime) -> dict:
+    """Participant id -> the questionnaires whose window closed unanswered in the last
+    MISSED_QUESTIONNAIRE_DAYS days (only the people who have any)."""
+    if not participants or not any(i.schedule for i in program.instruments.values()):
+        return {}
+    cohorts = {p.cohort for p in participants}
+    meetings = db.scalars(
+        select(Meeting).where(Meeting.cohort_id.in_([c.id for c in cohorts])).order_by(Meeting.week)
+    ).all()
+    by_cohort: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_cohort[meeting.cohort_id].append(meeting)
+    for cohort in cohorts:  # loaded here in one query, not lazily once per cohort
+        set_committed_value(cohort, "meetings", by_cohort[cohort.id])
+    found = completion(db, participants, program, now)
+    missed = {}
+    for participant in participants:
+        today = local_today(now, participant.cohort.site.timezone)
+        since = today - timedelta(days=MISSED_QUESTIONNAIRE_DAYS)
+        rows = tuple(
+            row
+            for row in found.by_participant.get(participant.id, ())
+            if row.status == MISSED and row.last_day >= since
+        )
+        if rows:
+            missed[participant.id] = rows
+    return missed
 
 
 def new_since_dismissal(

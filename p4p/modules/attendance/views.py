@@ -24,6 +24,7 @@ from p4p.modules.attendance.labels import MODE_LABELS, STATUS_LABELS, STATUS_SYM
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
+from p4p.modules.instruments.shown import occasion_label, text
 from p4p.modules.sites.models import Cohort
 from p4p.problems import Problems, show_on_form
 from p4p.views import form_page, form_status
@@ -55,7 +56,7 @@ def _language_words() -> dict[str, str]:
 def dashboard():
     moment = now()
     board = queries.dashboard(db, _user(), moment)
-    follow_ups = queries.follow_up_list(db, _user(), moment)
+    follow_ups = queries.follow_up_list(db, _user(), moment, get_program())
     return render_template(
         "facilitator/dashboard.html",
         board=board,
@@ -65,6 +66,8 @@ def dashboard():
         language_words=_language_words(),
         outcome_labels=CALL_OUTCOME_LABELS,
         confirm=ConfirmForm(),
+        occasion_label=occasion_label,
+        text=text,
     )
 
 

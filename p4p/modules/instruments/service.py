@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -60,16 +59,6 @@ class DueQuestionnaire:
 def in_language(texts: dict[str, str], language: str) -> str:
     """A questionnaire's text in the language, else in its first language."""
     return texts.get(language) or next(iter(texts.values()), "")
-
-
-def occasion_label(occasion: str) -> str:
-    """ "Week 3", "2-month follow-up", "At the start", in the user's language."""
-    kind, _dash, number = occasion.partition("-")
-    if kind == "week":
-        return _("Week %(n)d", n=int(number))
-    if kind == "month":
-        return _("%(n)d-month follow-up", n=int(number))
-    return _("At the start")
 
 
 def _window(occasion: str, opens_on: date, window_days: int) -> OpenOccasion:

@@ -24,6 +24,8 @@ from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import AUDIO_TYPES, audio_path, content_dir_of, get_program
 from p4p.modules.instruments import queries as instrument_queries
 from p4p.modules.instruments import service as instruments
+from p4p.modules.instruments.shown import occasion_label
+from p4p.modules.instruments.shown import text as in_reader_language
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
@@ -264,6 +266,6 @@ def progress():
         questionnaires=instrument_queries.occasion_history(
             context.participant, get_program(), context.states, context.today, responses
         ),
-        occasion_label=instruments.occasion_label,
-        title_of=lambda instrument: instruments.in_language(instrument.title, language),
+        occasion_label=occasion_label,
+        title_of=lambda instrument: in_reader_language(instrument.title),
     )

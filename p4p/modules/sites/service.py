@@ -5,8 +5,9 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, to_utc
 from p4p.modules.audit.service import record, record_change
 from p4p.modules.auth.models import User
@@ -218,6 +219,19 @@ def assign_facilitator(db: Session, user: User, site: Site) -> None:
     exists = db.get(FacilitatorSite, (user.id, site.id))
     if exists is None:
         db.add(FacilitatorSite(user_id=user.id, site_id=site.id))
+
+
+def cohorts_for(db: Session, user: User) -> list[Cohort]:
+    """Cohorts the user may see, with site and meetings loaded (a fixed number of queries)."""
+    site_ids = visible_site_ids(db, user)
+    query = (
+        select(Cohort)
+        .options(selectinload(Cohort.site), selectinload(Cohort.meetings))
+        .order_by(Cohort.start_date.desc(), Cohort.name)
+    )
+    if site_ids is not None:
+        query = query.where(Cohort.site_id.in_(site_ids))
+    return list(db.scalars(query))
 
 
 class _Scheduled(Protocol):
