@@ -74,8 +74,10 @@ wheel-smoke: | $(BIN)/python
 
 # Not part of `make test`: seeds a trial-size study into a temporary database (SQLite, or a
 # fresh database on the PostgreSQL server named by P4P_DATABASE_URL) and prints JSON lines.
+# make bench SIZE=100000 (PostgreSQL when P4P_DATABASE_URL names a server); 10,000 by default.
+SIZE ?= 10000
 bench: install-test
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --size $(SIZE)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

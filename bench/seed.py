@@ -1,5 +1,6 @@
-"""Seed a study of benchmark size with bulk inserts: 50 sites, 1,000 cohorts, 10,000
-participants, 90,000 attendance rows and 300,000 practice entries.
+"""Seed a study of benchmark size with bulk inserts. At the default 10,000 participants: 50
+sites, 1,000 cohorts, 90,000 attendance rows and 300,000 practice entries; other sizes scale the
+cohorts (10 people each) over at most 50 sites.
 
 Rows are built as plain dicts and written with executemany (one INSERT per chunk), so
 seeding takes seconds, not the hours one ORM object per row would. Ids are given, so no
@@ -22,7 +23,11 @@ from p4p.modules.practice.models import PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
 from p4p.modules.sites.service import assign_facilitator, schedule
 
-SITES, COHORTS_PER_SITE, PEOPLE_PER_COHORT, PRACTICE_PER_PERSON = 50, 20, 10, 30
+SITES, PEOPLE_PER_COHORT, PRACTICE_PER_PERSON = 50, 10, 30
+# Cohorts start a week apart, 20 at a time, over a year: at any size the newest start in three
+# days, eight weeks' worth are under way (so the planner has meetings, practice and surveys to
+# remind of) and the rest are finished, some with surveys still due.
+COHORTS_PER_START, START_WEEKS = 20, 50
 TIMEZONES = ["America/Chicago", "America/Los_Angeles", "America/New_York", "America/Denver"]
 STATUSES = ["present"] * 70 + ["late"] * 7 + ["left_early"] * 3 + ["excused"] * 8 + ["absent"] * 12
 CHUNK = 20_000
@@ -58,24 +63,27 @@ def _staff(db: Session, now: datetime) -> tuple[User, User]:
     return coordinator, facilitator
 
 
-def seed(db: Session, program, now: datetime) -> dict:
-    """Write the study; return the ids the measurements need."""
+def seed(db: Session, program, now: datetime, size: int = 10_000) -> dict:
+    """Write a study of `size` participants; return the ids the measurements need."""
     rng = random.Random(4)  # noqa: S311 - the same study every run, not a secret
     coordinator, facilitator = _staff(db, now)
     first_user_id = facilitator.id + 1
+    cohort_count = max(1, size // PEOPLE_PER_COHORT)
     sites = [
         Site(id=i + 1, name=f"Site {i + 1:02d}", timezone=TIMEZONES[i % len(TIMEZONES)])
-        for i in range(SITES)
+        for i in range(min(SITES, cohort_count))
     ]
     _bulk(db, Site, [{"id": s.id, "name": s.name, "timezone": s.timezone} for s in sites])
     cohorts, meetings, users, participants = [], [], [], []
     attendance, practice, progress = [], [], []
-    for index in range(SITES * COHORTS_PER_SITE):
-        site = sites[index % SITES]
+    for index in range(cohort_count):
+        site = sites[index % len(sites)]
         arm = program.arm(("partners4pain", "keys_to_wellbeing")[index % 2])
         # Staggered starts: the newest cohorts had their last meeting yesterday.
         today = local_today(now, site.timezone)
-        start = today - timedelta(days=57 + 7 * (index // 20))
+        # ... and on every day of the week, so some meet in the next 48 hours whatever the day.
+        weeks_ago = (index // COHORTS_PER_START) % START_WEEKS
+        start = today + timedelta(days=3 - 7 * weeks_ago - index % 7)
         cohort = Cohort(
             id=index + 1,
             site_id=site.id,
@@ -102,7 +110,7 @@ def seed(db: Session, program, now: datetime) -> dict:
             }
         )
         cohort_meetings = []
-        for week, starts_at in schedule(cohort, site, arm.weeks, program.cadence_days):
+        for week, starts_at in schedule(cohort, site, arm.weeks, arm.rhythm):
             meeting_id = len(meetings) + 1
             meetings.append(
                 {
@@ -112,7 +120,8 @@ def seed(db: Session, program, now: datetime) -> dict:
                     "starts_at": starts_at,
                     "duration_minutes": 90,
                     "mode": "in_person",
-                    "status": "held",
+                    # A meeting is recorded once it has started; the rest are ahead.
+                    "status": "held" if starts_at <= now else "scheduled",
                 }
             )
             cohort_meetings.append((meeting_id, week, starts_at))
@@ -146,6 +155,8 @@ def seed(db: Session, program, now: datetime) -> dict:
                 }
             )
             for meeting_id, week, starts_at in cohort_meetings:
+                if starts_at > now:
+                    continue
                 status = rng.choice(STATUSES)
                 made_up = status in ("absent", "excused") and rng.random() < 0.4
                 attendance.append(
@@ -170,7 +181,9 @@ def seed(db: Session, program, now: datetime) -> dict:
                     )
             for _entry in range(PRACTICE_PER_PERSON):
                 week = rng.choice(arm.weeks)
-                day = min(start + timedelta(days=7 * (week - 1) + rng.randrange(7)), today)
+                day = start + timedelta(days=7 * (week - 1) + rng.randrange(7))
+                if day > today:
+                    continue  # nobody logs practice ahead of time
                 practice.append(
                     {
                         "participant_id": pid,
@@ -199,7 +212,9 @@ def seed(db: Session, program, now: datetime) -> dict:
     # Planner statistics, as autovacuum (or an operator) would gather after a bulk load.
     db.execute(text("ANALYZE"))
     db.commit()
-    newest = next(c for c in cohorts if c["site_id"] == 1)
+    # The newest cohort at the facilitator's site that has met: its sheet has marks to show.
+    met = {m["cohort_id"] for m in meetings if m["status"] == "held"}
+    newest = next(c for c in cohorts if c["site_id"] == 1 and c["id"] in met)
     member = next(p for p in participants if p["cohort_id"] == newest["id"])
     return {
         "coordinator": coordinator.email,
@@ -211,6 +226,7 @@ def seed(db: Session, program, now: datetime) -> dict:
         "counts": {
             "sites": len(sites),
             "cohorts": len(cohorts),
+            "meetings": len(meetings),
             "participants": len(participants),
             "attendance": len(attendance),
             "practice": len(practice),

@@ -100,6 +100,7 @@ def register_blueprints(app: Flask) -> None:
     from p4p.modules.audit.views import bp as audit_bp
     from p4p.modules.auth.views import bp as auth_bp
     from p4p.modules.calendars.views import bp as calendars_bp
+    from p4p.modules.completion.views import bp as completion_bp
     from p4p.modules.enrolment.views import bp as enrolment_bp
     from p4p.modules.facilitators.views import bp as facilitators_bp
     from p4p.modules.home.views import bp as home_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(staff_bp)  # admins only: coordinator and admin accounts
     app.register_blueprint(reports_bp)  # every staff role; facilitators see their own sites
+    app.register_blueprint(completion_bp)  # every staff role: questionnaires answered, by cohort
 
 
 def register_commands(app: Flask) -> None:

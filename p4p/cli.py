@@ -9,7 +9,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from p4p import migrate
 from p4p.clock import now as clock_now
 from p4p.clock import parse_moment
 from p4p.db import session as db
@@ -17,6 +16,8 @@ from p4p.modules.auth.models import Role
 from p4p.modules.instruments.cli import instruments_cli
 from p4p.modules.reports.cli import export_cli
 
+# Each db command imports p4p.migrate itself: Alembic would cost every worker and every other
+# CLI call 0.12 s at start-up.
 db_cli = AppGroup("db", help="Create or upgrade the database schema (Alembic).")
 curriculum_cli = AppGroup("curriculum", help="Check the program content.")
 # The commands outside any group (seed-demo, create-user, send-invite, scheduler), declared on an
@@ -29,6 +30,8 @@ app_commands = AppGroup("p4p")
 @click.option("--revision", default="head", show_default=True)
 def db_upgrade(revision):
     """Create the database or bring it up to the latest schema; data is kept."""
+    from p4p import migrate
+
     try:
         migrate.upgrade(revision)
     except migrate.MigrationRefused as refused:
@@ -46,6 +49,8 @@ def db_upgrade(revision):
 )
 def db_downgrade(revision, x_arguments):
     """Step the schema back to REVISION (e.g. -1, or base); refused if it would lose consent."""
+    from p4p import migrate
+
     try:
         migrate.downgrade(revision, x_arguments=list(x_arguments))
     except migrate.MigrationRefused as refused:
@@ -55,12 +60,16 @@ def db_downgrade(revision, x_arguments):
 
 @db_cli.command("current")
 def db_current():
+    from p4p import migrate
+
     click.echo(migrate.current_revision() or "empty")
 
 
 @db_cli.command("check")
 def db_check():
     """Exit 1 when the models and the migrations differ (a migration is missing)."""
+    from p4p import migrate
+
     try:
         migrate.check()
     except migrate.SchemaDrift as drift:
@@ -73,12 +82,16 @@ def db_check():
 @click.option("--autogenerate", is_flag=True, help="Fill it in from the models' differences.")
 def db_revision(message, autogenerate):
     """Write the next numbered migration into migrations/versions (read it before committing)."""
+    from p4p import migrate
+
     click.echo(migrate.new_revision(message, autogenerate))
 
 
 @db_cli.command("history")
 def db_history():
     """List every migration, newest first."""
+    from p4p import migrate
+
     for line in migrate.history():
         click.echo(line)
 
@@ -87,6 +100,8 @@ def db_history():
 @click.argument("revision")
 def db_stamp(revision):
     """Mark the database as at REVISION without running migrations."""
+    from p4p import migrate
+
     migrate.stamp(revision)
     click.echo(f"database at revision {migrate.current_revision()}")
 

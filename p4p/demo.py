@@ -16,8 +16,12 @@ from p4p.modules.attendance.models import Attendance
 from p4p.modules.auth.models import Role, User
 from p4p.modules.auth.service import create_user
 from p4p.modules.curriculum.models import Program
+from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
+from p4p.modules.instruments.models import Instrument
+from p4p.modules.instruments.scoring import compute_scores
+from p4p.modules.instruments.service import CHECK_IN, week_occasion
 from p4p.modules.participants.models import Participant, WeekProgress
-from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+from p4p.modules.practice.models import ActionPlan, PracticeLog
 from p4p.modules.sites.service import assign_facilitator, create_cohort, create_site
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the README names it; demo accounts only
@@ -159,6 +163,7 @@ def _history(
     db: Session, rng: random.Random, program: Program, cohort, members, now: datetime
 ) -> None:
     arm = program.arm(cohort.arm)
+    check_in = program.instruments.get(CHECK_IN)
     past = [m for m in cohort.meetings if m.starts_at + timedelta(minutes=m.duration_minutes) < now]
     today = local_today(now, cohort.site.timezone)
     for meeting in past[:-1] if len(past) > 1 else past:
@@ -217,18 +222,9 @@ def _history(
                         updated_at=meeting.starts_at,
                     )
                 )
-            if rng.random() < engagement:
+            if rng.random() < engagement and check_in is not None:
                 pain = max(1, pain - rng.choice([0, 0, 1]))
-                db.add(
-                    SelfCheck(
-                        participant=participant,
-                        week=meeting.week,
-                        pain=pain,
-                        enjoyment=max(0, pain - 1),
-                        activity=pain,
-                        created_at=meeting.starts_at,
-                    )
-                )
+                db.add(_check_in(check_in, participant, meeting, pain))
             first_day = meeting.starts_at.date()
             for offset in range(program.cadence_days):
                 day = first_day + timedelta(days=offset)
@@ -249,3 +245,26 @@ def _history(
                         updated_at=now,
                     )
                 )
+
+
+def _check_in(instrument: Instrument, participant, meeting, pain: int) -> InstrumentResponse:
+    """The week's check-in (the PEG) as sent on the meeting day: its answers and scores."""
+    answers = dict(
+        zip(
+            [item.name for item in instrument.items],
+            (pain, max(0, pain - 1), pain),  # pain, enjoyment of life, daily activities
+            strict=False,
+        )
+    )
+    return InstrumentResponse(
+        participant=participant,
+        instrument=instrument.key,
+        occasion=week_occasion(meeting.week),
+        started_at=meeting.starts_at,
+        submitted_at=meeting.starts_at,
+        scores=compute_scores(instrument, answers),
+        answers=[
+            InstrumentAnswer(item=name, number=value, answered_at=meeting.starts_at)
+            for name, value in answers.items()
+        ],
+    )

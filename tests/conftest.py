@@ -268,8 +268,8 @@ def participant_client(client, participant):
     return client
 
 
-# The PEG as the study will ask it once the weekly check-in moves onto it (the shipped file has
-# no schedule yet: see its comment).
+# A PEG whose weekly window is 3 days (the shipped one is open 7): tests whose dates need a week's
+# questionnaire to close before the next opens, and a weekly window too short for a nudge.
 PEG_SCHEDULE = {
     arm: {"weekly": {"window_days": 3}, "months": {"at": [2, 4, 6], "window_days": 14}}
     for arm in ("partners4pain", "keys_to_wellbeing")
@@ -278,7 +278,7 @@ PEG_SCHEDULE = {
 
 @pytest.fixture
 def scheduled_peg(app, monkeypatch):
-    """The shipped PEG, asked weekly and at months 2, 4 and 6 in both arms, for this test."""
+    """The shipped PEG asked on PEG_SCHEDULE in both arms, for this test."""
     import yaml
 
     from p4p.modules.curriculum.service import PACKAGED_CONTENT

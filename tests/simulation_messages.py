@@ -7,6 +7,8 @@ from simulation import Delivered, Person, digits
 from simulation_checks import local_date as _local_date
 from sqlalchemy import select
 
+from p4p.modules.curriculum.service import PACKAGED_CONTENT, load_program
+from p4p.modules.instruments.answer_models import InstrumentResponse
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder, ReminderStatus
@@ -24,6 +26,11 @@ ACCOUNT_LINKS = ("invite-link", "reset-link")
 MEETING_KINDS = ("meeting-eve", "meeting-soon", "week-open", "digest")
 # Notices of a change, sent at once by the change itself (p4p.modules.reminders.changes).
 CHANGE_NOTICES = ("meeting-moved", "meeting-cancelled", "meeting-mode")
+# The windows of the shipped PEG (weekly and months), the same in both arms.
+PEG_SCHEDULE_WINDOWS = {
+    asked.kind: asked.window_days
+    for asked in load_program(str(PACKAGED_CONTENT)).instruments["peg"].schedule["partners4pain"]
+}
 
 
 class Deliveries:
@@ -99,6 +106,8 @@ def _purpose(reminder: Reminder) -> str:
         return f"meeting {payload['meeting_id']}"
     if reminder.kind == "survey":
         return f"{payload['months']}-month survey"
+    if reminder.kind == "questionnaire":
+        return f"questionnaire {payload['instrument']} {payload['occasion']}"
     return f"practice of week {payload.get('week')} since {payload.get('since')}"
 
 
@@ -126,6 +135,8 @@ def _purpose_passed(db, reminder: Reminder, message: Delivered, what: str, confi
     participant = db.get(Participant, payload["participant_id"])
     if reminder.kind == "survey":
         return _survey_too_early_or_late(db, participant, payload["months"], at, what, config)
+    if reminder.kind == "questionnaire":
+        return _questionnaire_sent_or_closed(db, participant, payload, at, what, config)
     since, until = (date.fromisoformat(payload[k]) for k in ("since", "until"))
     practiced = db.scalar(
         select(PracticeLog.id).where(
@@ -153,9 +164,8 @@ def _change_notice_stale(meeting: Meeting, reminder: Reminder, at, what: str) ->
     return []
 
 
-def _survey_too_early_or_late(db, participant, months, at, what, config) -> list[str]:
-    """A survey counts from the person's own program start: the first meeting they could go to."""
-    timezone = participant.cohort.site.timezone
+def _own_start(db, participant) -> date:
+    """The person's own program start: the first meeting they could go to, else enrolment."""
     first = db.scalar(
         select(Meeting.starts_at)
         .where(
@@ -166,10 +176,53 @@ def _survey_too_early_or_late(db, participant, months, at, what, config) -> list
         .order_by(Meeting.starts_at)
         .limit(1)
     )
-    start = _local_date(first or participant.enrolled_at, timezone)
+    return _local_date(first or participant.enrolled_at, participant.cohort.site.timezone)
+
+
+def _survey_too_early_or_late(db, participant, months, at, what, config) -> list[str]:
+    """A survey counts from the person's own program start: the first meeting they could go to."""
+    timezone = participant.cohort.site.timezone
+    start = _own_start(db, participant)
     opens = add_months(start, months)
     closes = opens + timedelta(days=int(config["SURVEY_WINDOW_DAYS"]))
     day = _local_date(at, timezone)
     if not opens <= day <= closes:
         return [f"{what}: the {months}-month survey is open {opens}..{closes} (start {start})"]
+    return []
+
+
+def _questionnaire_sent_or_closed(db, participant, payload, at, what, config) -> list[str]:
+    """A questionnaire's reminder comes while its occasion is open for the person (worked out
+    here from the meetings, as the participant's list has it) and before they sent it."""
+    instrument, occasion = payload["instrument"], payload["occasion"]
+    sent = db.scalar(
+        select(InstrumentResponse.submitted_at).where(
+            InstrumentResponse.participant_id == participant.id,
+            InstrumentResponse.instrument == instrument,
+            InstrumentResponse.occasion == occasion,
+            InstrumentResponse.submitted_at.is_not(None),
+        )
+    )
+    if sent is not None and sent <= at:
+        return [f"{what}: {instrument} {occasion} was sent at {sent}"]
+    timezone = participant.cohort.site.timezone
+    kind, _dash, number = occasion.partition("-")
+    window = {"week": PEG_SCHEDULE_WINDOWS["weekly"], "month": PEG_SCHEDULE_WINDOWS["months"]}
+    if kind == "week":
+        meeting = db.scalar(
+            select(Meeting).where(
+                Meeting.cohort_id == participant.cohort_id, Meeting.week == int(number)
+            )
+        )
+        opens = _local_date(meeting.starts_at, timezone) if meeting else None
+    else:
+        opens = add_months(_own_start(db, participant), int(number))
+    if opens is None:
+        return [f"{what}: {occasion} has no opening day"]
+    last_day = opens + timedelta(days=window[kind] - 1)
+    day = _local_date(at, timezone)
+    if not opens <= day <= last_day:
+        return [f"{what}: {instrument} {occasion} is open {opens}..{last_day}, not on {day}"]
+    if at < participant.enrolled_at:
+        return [f"{what}: before {participant.study_id} enrolled"]
     return []

@@ -337,9 +337,28 @@ class Trial:
         data = {"done": "1" if done else "0"}
         self.answered(person.client.post(f"/weeks/{week}/done", data=data))
 
+    def answer_questionnaire(self, who: int, which: int, value: int) -> None:
+        """Answers one of the questionnaires open to them (every question), and sends it."""
+        person = self._participant(who)
+        page = person.client.get("/questionnaires")
+        if self.answered(page) != 200:
+            return
+        found = re.findall(
+            r'href="/questionnaires/([a-z0-9_]+)/((?:week|month)-\d+|enrolment)"',
+            page.get_data(as_text=True),
+        )
+        if not found:
+            return
+        key, occasion = _pick(found, which)
+        items = self.app.extensions["p4p.program"].instruments[key].items
+        for number in range(1, len(items) + 1):
+            url = f"/questionnaires/{key}/{occasion}/{number}"
+            self.answered(person.client.post(url, data={"answer": str(value)}))
+        self.answered(person.client.post(f"/questionnaires/{key}/{occasion}/review"))
+
     def set_reminders(self, who: int, language: str, email: bool, sms: bool) -> None:
         person = self._participant(who)
-        kinds = ["meeting-eve", "meeting-soon", "week-open", "practice", "survey"]
+        kinds = ["meeting-eve", "meeting-soon", "week-open", "practice", "survey", "questionnaire"]
         data = {"language": language, "kinds_on": kinds, "quiet_start": "", "quiet_end": ""}
         data.update({"email_on": "y"} if email else {})
         data.update({"sms_on": "y"} if sms else {})

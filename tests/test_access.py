@@ -21,7 +21,7 @@ PARTICIPANT_POSTS = [
     "/practice",
     "/practice/1/edit",
     "/practice/1/delete",
-    "/check-in",
+    "/questionnaires/peg/week-3/1",
     "/account/contact/email",
     "/account/contact/phone",
     "/account/contact/code",

@@ -93,8 +93,7 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
         "/practice",
         f"/practice/{study['log'].id}/edit",
         f"/practice/{study['log'].id}/delete",
-        "/progress",
-        "/check-in",
+        "/progress",  # its questionnaires list: two missed weeks and this week's open one
         "/preferences",
         "/help",
         "/calendar",
@@ -103,7 +102,6 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
     # The calendar page once a link is made shows the long address to copy.
     _check(page, "/calendar", failures, submit="button:has-text('Make my calendar link')")
     _check(page, "/practice", failures, submit="button:has-text('Save my practice')")
-    _check(page, "/check-in", failures, submit="button:has-text('Save my check-in')")
     _check(page, "/weeks/3", failures, submit="button:has-text('Save my plan')")
     page.goto(page.base_url + "/preferences")
     page.get_by_label("Quiet from").fill("20:00")
@@ -118,9 +116,7 @@ def test_participant_pages_have_no_serious_accessibility_problems(browser_sessio
     assert failures == [], "\n".join(failures)
 
 
-def test_questionnaire_pages_have_no_serious_accessibility_problems(
-    browser_session, study, scheduled_peg
-):
+def test_questionnaire_pages_have_no_serious_accessibility_problems(browser_session, study):
     """The list, a question with and without its message, review with missing answers named,
     and a sent questionnaire read back; without JavaScript each screen is a plain form."""
     page, failures = browser_session, []
@@ -141,6 +137,8 @@ def test_questionnaire_pages_have_no_serious_accessibility_problems(
     _check(page, "", failures, submit="button:has-text('Send my answers')")  # sent: the list
     _check(page, "", failures, submit="a[href^='/questionnaires/answers/']")
     assert "/questionnaires/answers/" in page.url
+    _check(page, "/progress", failures)  # the check-in chart, and week 3 sent in the list
+    _check(page, "/home", failures)  # this week's check-in is done
     assert failures == [], "\n".join(failures)
 
 
@@ -196,6 +194,45 @@ def test_facilitator_pages_have_no_serious_accessibility_problems(browser_sessio
         failures,
         submit="button:has-text('Save the call')",
     )
+    assert failures == [], "\n".join(failures)
+
+
+def test_staff_questionnaire_pages_have_no_serious_accessibility_problems(
+    browser_session, study, db, scheduled_peg
+):
+    """Completion by site and cohort, a sent response's answers and scores, and the follow-up
+    list naming missed questionnaires; and the participant's reminder choices offering them."""
+    from datetime import timedelta
+
+    from p4p.modules.instruments.answer_models import InstrumentAnswer, InstrumentResponse
+
+    person, clock_now = study["participant"], study["log"].created_at
+    response = InstrumentResponse(
+        participant_id=person.id,
+        instrument="peg",
+        occasion="week-2",
+        started_at=clock_now - timedelta(days=7),
+        submitted_at=clock_now - timedelta(days=7),
+        scores={"peg_score": 5.0},
+    )
+    response.answers.append(InstrumentAnswer(item="peg_pain", number=5, answered_at=clock_now))
+    db.add(response)
+    for other in study["others"]:
+        other.user.activated_at = None  # on the follow-up list, with missed questionnaires
+    db.commit()
+    page, failures = browser_session, []
+    _login(page, study["facilitator"].email)
+    for path in (
+        "/staff/questionnaires",
+        f"/staff/questionnaires/cohorts/{study['cohort'].id}",
+        f"/staff/questionnaires/responses/{response.id}",
+        "/staff/",
+    ):
+        _check(page, path, failures)
+    assert "Questionnaires missed lately:" in page.content()
+    page.context.clear_cookies()
+    _login(page, person.user.email)
+    _check(page, "/preferences", failures)
     assert failures == [], "\n".join(failures)
 
 

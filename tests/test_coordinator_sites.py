@@ -260,3 +260,29 @@ def test_a_cohort_edit_refuses_a_taken_name_a_bad_link_and_losing_a_needed_link(
     assert db.get(Cohort, cohort.id).name == "Thursday group"
     assert db.get(Cohort, cohort.id).video_link == link
     assert events(db, "update", "cohort") == []
+
+
+def test_the_cohort_list_comes_in_pages_newest_first_keeping_its_filters(
+    db, factory, coordinator, count_queries
+):
+    from datetime import timedelta
+
+    from p4p.modules.sites.queries import COHORTS_PER_PAGE
+
+    site = factory.site("North")
+    first = date(2026, 1, 5)
+    for n in range(COHORTS_PER_PAGE + 3):
+        factory.cohort(site=site, start=first + timedelta(days=7 * n), name=f"Group {n:03d}")
+    factory.cohort(arm="keys_to_wellbeing", name="Elsewhere")
+    with count_queries() as one_page:
+        page = coordinator.get("/admin/cohorts?arm=partners4pain").get_data(as_text=True)
+    newest = f"Group {COHORTS_PER_PAGE + 2:03d}"
+    assert newest in page and "Group 002" not in page and "Elsewhere" not in page
+    assert "Page 1 of 2" in page
+    # The first and last meeting dates come from the database, not from loading every meeting.
+    assert "Jan 5, 2026" not in page and "Group 003" in page
+    second = coordinator.get("/admin/cohorts?arm=partners4pain&page=2").get_data(as_text=True)
+    assert "Group 000" in second and "Group 002" in second and newest not in second
+    assert "Jan 5, 2026 – Mar 2, 2026" in second  # Group 000: 9 weekly meetings from 5 January
+    assert 'href="/admin/cohorts?arm=partners4pain&amp;page=1"' in second
+    assert one_page.count <= 6, one_page.count

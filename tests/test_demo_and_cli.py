@@ -101,3 +101,20 @@ def test_a_now_that_is_not_a_moment_is_refused_with_a_message(runner):
     for text in ("yesterday", "2026-03-15T12:00:00"):
         result = runner.invoke(args=["seed-demo", "--now", text])
         assert result.exit_code == 2 and "--now" in result.output, result.output
+
+
+def test_the_demo_check_ins_are_sent_pegs_with_their_answers_and_score(runner, db, app):
+    """Seeded through the models as the app stores them: three answers, the engine's score."""
+    from p4p.modules.instruments.answer_models import InstrumentResponse
+    from p4p.modules.instruments.scoring import compute_scores
+
+    runner.invoke(args=["seed-demo"])
+    peg = app.extensions["p4p.program"].instruments["peg"]
+    responses = db.scalars(select(InstrumentResponse)).all()
+    assert len(responses) > 20
+    for response in responses:
+        answers = {a.item: int(a.number) for a in response.answers}
+        assert response.instrument == "peg" and response.occasion.startswith("week-")
+        assert set(answers) == {"peg_pain", "peg_enjoyment", "peg_activity"}
+        assert response.submitted_at is not None
+        assert response.scores == compute_scores(peg, answers)

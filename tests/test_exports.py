@@ -102,7 +102,10 @@ def test_redcap_export_is_coded_for_the_data_import_tool(app, study):
     header = rows[0]
     assert header[:2] == ["record_id", "redcap_event_name"]
     assert all(REDCAP_NAME.match(name) for name in header), header
-    assert all(name.startswith("p4p_") for name in header[2:])
+    # The delivery record's variables, then the questionnaires' (the shipped PEG's: its items
+    # and score, as tests/test_exports_questionnaires.py checks).
+    peg = ["peg_pain", "peg_enjoyment", "peg_activity", "peg_score"]
+    assert header[-4:] == peg and all(name.startswith("p4p_") for name in header[2:-4])
     record = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     amy, ben = record[study.amy.study_id], record[study.ben.study_id]
     assert amy["redcap_event_name"] == "program_arm_1"

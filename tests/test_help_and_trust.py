@@ -1,5 +1,5 @@
 """Help and trust (issue 15): a help page that says what the app is, who sees what and how to
-reach the study team; the check-in says who sees it; a practice entry is deleted only after a
+reach the study team; the check-in (the PEG) says who sees it; a practice entry is deleted only after a
 confirmation; a week page points on to the next week."""
 
 from datetime import date, time, timedelta
@@ -20,7 +20,7 @@ TEXTS = {
         "ask_leader": "Ask your group leader at your next meeting.",
         "stop": "reply STOP",
         "crisis": "call or text 988",
-        "check_in": "Your group leader sees your scores, and so does the study team.",
+        "check_in": "Your group leader and the study team can see your answers.",
         "home_check_in": "Your group leader and the study team see your answers.",
         "confirm": "Delete this practice entry?",
         "keep": "Keep it",
@@ -36,7 +36,7 @@ TEXTS = {
         "ask_leader": "Pregúntale a tu líder del grupo en tu próxima reunión.",
         "stop": "responde STOP",
         "crisis": "llama o manda un texto al 988",
-        "check_in": "Tu líder del grupo ve tus puntajes, y también el equipo del estudio.",
+        "check_in": "Su líder de grupo y el equipo del estudio pueden ver sus respuestas.",
         "home_check_in": "Tu líder del grupo y el equipo del estudio ven tus respuestas.",
         "confirm": "¿Borrar esta práctica anotada?",
         "keep": "Conservarla",
@@ -105,9 +105,11 @@ def test_the_study_contact_settings_come_from_the_environment(monkeypatch, tmp_p
 def test_check_in_says_the_group_leader_sees_the_answers(factory, client, language):
     _participant_client(client, factory, language)
     text = TEXTS[language]
-    check_in = _page(client, "/check-in")
-    assert text["check_in"] in check_in
-    assert "own tracking" not in check_in and "propio seguimiento" not in check_in
+    check_in = client.get("/check-in")  # the weekly check-in is the week's PEG now
+    assert check_in.headers["Location"].endswith("/questionnaires/peg/week-3")
+    first = _page(client, "/questionnaires/peg/week-3/1")
+    assert text["check_in"] in first
+    assert "own tracking" not in first and "propio seguimiento" not in first
     assert text["home_check_in"] in _page(client, "/home")
 
 

@@ -48,11 +48,6 @@ schedule:
 """
 
 
-@pytest.fixture(autouse=True)
-def _the_peg_is_asked(scheduled_peg):
-    """Weekly and at months 2, 4 and 6, as the study will ask it (conftest.scheduled_peg)."""
-
-
 @pytest.fixture
 def example(app, monkeypatch):
     program = app.extensions["p4p.program"]
@@ -99,12 +94,13 @@ def _due_links(client) -> list[str]:
 def test_the_peg_is_due_in_the_week_window_and_at_month_2_and_not_after_a_window(
     participant_client, participant, clock
 ):
-    assert _due_links(participant_client) == ["week-3"]  # week 3 opened yesterday, 3 days
+    assert _due_links(participant_client) == ["week-3"]  # week 3 opened yesterday, 7 days
     _move_to(
-        participant_client, clock, participant, datetime(2026, 3, 12, 15, tzinfo=UTC)
-    )  # its window ended on the 11th
-    page = participant_client.get("/questionnaires").get_data(as_text=True)
-    assert _due_links(participant_client) == [] and "Nothing to answer right now." in page
+        participant_client, clock, participant, datetime(2026, 3, 15, 15, tzinfo=UTC)
+    )  # its 7th and last day
+    assert _due_links(participant_client) == ["week-3"]
+    _move_to(participant_client, clock, participant, datetime(2026, 3, 16, 15, tzinfo=UTC))
+    assert _due_links(participant_client) == ["week-4"]  # week 3's closed as week 4's opened
     _move_to(
         participant_client, clock, participant, datetime(2026, 4, 23, 15, tzinfo=UTC)
     )  # two months from the start, 23 Feb
@@ -114,7 +110,8 @@ def test_the_peg_is_due_in_the_week_window_and_at_month_2_and_not_after_a_window
     )  # its 14th and last day
     assert _due_links(participant_client) == ["month-2"]
     _move_to(participant_client, clock, participant, datetime(2026, 5, 7, 15, tzinfo=UTC))
-    assert _due_links(participant_client) == []
+    page = participant_client.get("/questionnaires").get_data(as_text=True)
+    assert _due_links(participant_client) == [] and "Nothing to answer right now." in page
     assert participant_client.get("/questionnaires/peg/month-2/1").status_code == 404
 
 

@@ -209,8 +209,14 @@ def test_the_shipped_peg_validates_as_published():
     assert all(set(item.text) == {"en", "es"} for item in peg.items)
     (score,) = peg.scores
     assert (score.method, score.min_answers, len(score.items)) == ("mean", 3, 3)
-    # Not asked yet: the weekly check-in asks the same three questions until it moves onto it.
-    assert peg.schedule == {}
+    # The weekly check-in of both arms (7 days from each week's meeting day), and the 2, 4 and
+    # 6 month follow-ups (14 days from the participant's own start plus the months).
+    assert set(peg.schedule) == set(program.arms)
+    for occasions in peg.schedule.values():
+        assert [(o.kind, o.window_days, o.months) for o in occasions] == [
+            ("weekly", 7, ()),
+            ("months", 14, (2, 4, 6)),
+        ]
     assert "Krebs" in (PACKAGED_CONTENT / "instruments" / "peg.yaml").read_text()
 
 
@@ -272,7 +278,10 @@ def test_instruments_check_lists_the_shipped_and_the_examples(runner):
     result = runner.invoke(args=["instruments", "check"])
     assert result.exit_code == 0, result.output
     assert "peg" in result.output and "1 instruments valid" in result.output
-    assert "not scheduled" in result.output  # until the check-in moves onto it
+    assert "not scheduled" not in result.output
+    assert "partners4pain: weekly, months 2/4/6; keys_to_wellbeing: weekly, months 2/4/6" in (
+        result.output
+    )
     result = runner.invoke(args=["instruments", "check", "--content-dir", str(EXAMPLES)])
     assert result.exit_code == 0, result.output
     assert "example_pain_thoughts" in result.output and "4 instruments valid" in result.output

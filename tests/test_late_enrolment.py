@@ -49,7 +49,7 @@ def test_a_late_enrolee_is_not_on_earlier_sheets_nor_in_meetings_to_record(
     page = client.get(f"/staff/meetings/{past_meeting(cohort, 2).id}/attendance")
     assert late.study_id not in page.get_data(as_text=True)
     db.expire_all()
-    _overview, to_record = dashboard(db, facilitator, clock())
+    to_record = dashboard(db, facilitator, clock()).to_record
     assert [item.meeting.week for item in to_record] == []
     # From the first meeting after they enrolled, they are on the sheet.
     later = past_meeting(cohort, 4)

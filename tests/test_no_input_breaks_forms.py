@@ -21,7 +21,7 @@ FORMS = {
     ],
     "/weeks/3/plan": ["what", "how_much", "when", "how_often", "confidence"],
     "/weeks/3/plan/outcome": ["outcome"],
-    "/check-in": ["pain", "enjoyment", "activity"],
+    "/questionnaires/peg/week-3/1": ["answer"],
     "/weeks/3/done": ["done"],
 }
 

@@ -1,12 +1,14 @@
-"""Home practice, action plans and the weekly self-check: validated, own records only."""
+"""Home practice, action plans and the weekly check-in (the PEG): validated, own records only."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from check_in_helpers import answer_check_in
 from conftest import login
 from sqlalchemy import func, select
 
-from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+from p4p.modules.instruments.answer_models import InstrumentResponse
+from p4p.modules.practice.models import ActionPlan, PracticeLog
 
 
 def _valid(clock, **changes):
@@ -169,25 +171,72 @@ def test_last_weeks_plan_is_marked_done_or_not_at_the_next_week(db, participant_
     )
 
 
-def test_self_check_says_who_sees_it_and_scores_the_mean(db, participant_client):
-    page = participant_client.get("/check-in").get_data(as_text=True)
-    assert "Your group leader sees your scores" in page and "not a study survey" in page
-    participant_client.post("/check-in", data={"pain": "6", "enjoyment": "5", "activity": "4"})
-    check = db.scalar(select(SelfCheck))
-    assert (check.week, check.score) == (3, 5.0)
-    response = participant_client.post(
-        "/check-in", data={"pain": "11", "enjoyment": "", "activity": "x"}
-    )
-    assert response.status_code == 422
+def test_the_weekly_check_in_is_the_weeks_peg_on_progress_and_the_facilitator_page(
+    factory, client, db, clock
+):
+    """Week 3's PEG, sent in the evening of 10 March in Chicago (already the 11th in UTC): the
+    progress chart and list, and the site's facilitator, show it; another site's gets 404."""
+    cohort = factory.cohort()
+    me = factory.participant(cohort)
+    facilitator = factory.facilitator(cohort.site)
+    elsewhere = factory.facilitator(factory.site())
+    clock.at = datetime(2026, 3, 11, 3, 0, tzinfo=UTC)  # 22:00 on the 10th, in Chicago
+    login(client, me.user.email)
+    assert client.get("/check-in").headers["Location"].endswith("/questionnaires/peg/week-3")
+    answer_check_in(client, 3, 6, 5, 4)
     db.expire_all()
-    assert db.scalar(select(SelfCheck.pain)) == 6
+    response = db.scalar(select(InstrumentResponse))
+    assert (response.occasion, response.scores) == ("week-3", {"peg_score": 5.0})
+    progress = client.get("/progress").get_data(as_text=True)
+    assert progress.count("<svg") == 2 and "<td>5.0</td>" in progress
+    assert "Your pain in the past week · Week 3</strong>:\n        ✓ Sent Mar 10, 2026" in progress
+    client.post("/logout")
+    login(client, facilitator.email)
+    page = client.get(f"/staff/participants/{me.id}").get_data(as_text=True)
+    assert "<td>5.0</td>" in page
+    assert page.count("<td>not answered</td>") == 2  # weeks 1 and 2 closed unanswered
+    client.post("/logout")
+    login(client, elsewhere.email)
+    assert client.get(f"/staff/participants/{me.id}").status_code == 404
+
+
+def test_a_missed_week_shows_as_missed_and_the_open_one_links_to_it(participant_client):
+    page = participant_client.get("/progress").get_data(as_text=True)
+    history = page[page.index("My questionnaires") :]
+    assert history.count("Missed") == 2  # weeks 1 and 2: their 7 days are over, not sent
+    assert "Week 2</strong>:\n        Missed" in history
+    assert 'href="/questionnaires/peg/week-3"' in history and "Open until Mar 15, 2026" in history
+    assert "month" not in history  # the 2-month follow-up has not opened yet
+    assert "Do my check-in" in page  # no check-in sent: the chart's place asks for one
+
+
+def test_check_in_goes_to_this_weeks_peg_or_to_the_questionnaires(factory, client, clock):
+    not_started = factory.participant(factory.cohort(start=clock().date() + timedelta(days=6)))
+    login(client, not_started.user.email)
+    assert client.get("/check-in").headers["Location"].endswith("/questionnaires")
+    finished = factory.participant(factory.cohort(start=clock().date() - timedelta(days=70)))
+    client.post("/logout")
+    login(client, finished.user.email)  # week 9 opened 14 days ago: its check-in is closed
+    assert client.get("/check-in").headers["Location"].endswith("/questionnaires")
+    assert client.post("/check-in", data={"pain": "5"}).status_code == 405  # nothing is saved
 
 
 def test_progress_page_draws_charts_with_their_numbers(db, clock, participant_client):
     participant_client.post("/practice", data=_valid(clock, minutes="25"))
-    participant_client.post("/check-in", data={"pain": "6", "enjoyment": "6", "activity": "6"})
+    answer_check_in(participant_client, 3, 6, 6, 6)
     page = participant_client.get("/progress").get_data(as_text=True)
     assert page.count("<svg") == 2
     assert "Practice minutes by week" in page
     assert "<td>25</td>" in page
     assert "<td>6.0</td>" in page
+
+
+def test_someone_who_left_is_not_shown_an_open_check_in(participant, participant_client, db):
+    """Left on the 8th: weeks 1 and 2 stay missed, week 3 (opened the 9th) is not asked."""
+    participant.withdrawn_at = datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
+    db.commit()
+    page = participant_client.get("/progress").get_data(as_text=True)
+    history = page[page.index("My questionnaires") :]
+    assert history.count("Missed") == 2 and "Week 3" not in history
+    assert "/questionnaires/peg/week-3" not in history
+    assert participant_client.get("/check-in").headers["Location"].endswith("/questionnaires")

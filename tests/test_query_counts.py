@@ -2,13 +2,15 @@
 
 from datetime import timedelta
 
+from check_in_helpers import answer_check_in, sent_check_in
 from conftest import login
 from sqlalchemy import select
 
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 
-PATHS = ["/home", "/weeks", "/weeks/3", "/practice", "/progress", "/check-in"]
+PATHS = ["/home", "/weeks", "/weeks/3", "/practice", "/progress", "/questionnaires"]
+REDIRECTS = ["/check-in"]  # to the week's check-in (the PEG)
 
 
 def _add_participants(factory, cohorts, how_many: int, clock) -> None:
@@ -40,9 +42,9 @@ def _add_participants(factory, cohorts, how_many: int, clock) -> None:
 
 def _measure(client, count_queries) -> dict[str, int]:
     counts = {}
-    for path in PATHS:
+    for path in PATHS + REDIRECTS:
         with count_queries() as counter:
-            assert client.get(path).status_code == 200
+            assert client.get(path).status_code == (302 if path in REDIRECTS else 200), path
         counts[path] = counter.count
     return counts
 
@@ -64,9 +66,14 @@ def test_participant_pages_run_the_same_queries_with_5_and_500_participants(
             "guided": "self",
         },
     )
-    client.post("/check-in", data={"pain": "5", "enjoyment": "5", "activity": "5"})
+    answer_check_in(client, 3, 5, 5, 5)
     small = _measure(client, count_queries)
     _add_participants(factory, cohorts, 495, clock)
+    for week in (1, 2):  # my check-in history grows, and so do the others'
+        factory.db.add(sent_check_in(me, week, (6, 5, 4), clock() - timedelta(days=7 * week)))
+    for other in factory.db.scalars(select(Participant).where(Participant.id != me.id)):
+        factory.db.add(sent_check_in(other, 3, (3, 3, 3), clock()))
+    factory.db.commit()
     for day in range(1, 15):  # and my own history grows too
         client.post(
             "/practice",
@@ -133,6 +140,33 @@ def test_dashboard_and_sheet_run_the_same_queries_at_two_sizes(
     _add_participants(factory, cohorts, 300, clock)
     large = measure()
     assert small == large, (small, large)
+
+
+def test_the_facilitators_page_of_a_participant_runs_the_same_queries_at_two_sizes(
+    factory, client, count_queries, clock
+):
+    """The week-by-week table with its check-in column, as the site and the person's
+    check-in history grow."""
+    site, cohorts = _staff_site(factory, clock, 6)
+    person = factory.participant(cohorts[0])
+    factory.db.add(sent_check_in(person, 3, (6, 5, 4), clock()))
+    factory.db.commit()
+    login(client, factory.facilitator(site).email)
+
+    def measure():
+        with count_queries() as counter:
+            page = client.get(f"/staff/participants/{person.id}").get_data(as_text=True)
+        return counter.count, page.count("<td>not answered</td>")
+
+    small = measure()
+    _add_participants(factory, cohorts, 300, clock)
+    for others in factory.db.scalars(select(Participant).where(Participant.id != person.id)):
+        factory.db.add(sent_check_in(others, 3, (3, 3, 3), clock()))
+    factory.db.add(sent_check_in(person, 1, (7, 7, 7), clock() - timedelta(days=14)))
+    factory.db.commit()
+    large = measure()
+    assert small[1] == 2 and large[1] == 1  # week 1 answered now, week 2 still not
+    assert small[0] == large[0], (small, large)
 
 
 def _calls_and_dismissals(factory, cohorts, clock, done: set[int]) -> None:

@@ -61,6 +61,7 @@ CASES = [
     ("week-open", ("email", "sms")),
     ("practice", ("email", "sms")),
     ("survey", ("email", "sms")),
+    ("questionnaire", ("email", "sms")),
     ("digest", ("email",)),
 ]
 
@@ -78,6 +79,11 @@ def test_reminder_texts_match_their_snapshots(app, db, story, kind, channels):
         "months": 2,
         "since": "2026-03-16",
         "until": "2026-03-19",
+        "instrument": "peg",
+        "occasion": "week-4",
+        "opens_on": "2026-03-16",
+        "last_day": "2026-03-18",
+        "round": 1,
     }
     for channel in channels:
         reminder = _reminder(db, kind, channel, user, payload)

@@ -157,3 +157,26 @@ def test_a_study_beyond_every_parameter_limit_is_planned_in_full(app, factory, d
 
     again = plan_at(app, NOON_15TH)  # the next tick: nothing new, nothing to cancel
     assert (again.inserted, again.cancelled) == (0, 0)
+
+
+def test_questionnaire_reminders_for_a_study_beyond_every_parameter_limit(
+    app, factory, db, clock, scheduled_peg
+):
+    """The same crowd with the PEG asked weekly: week 4's opens on 16 March (10:00 in Chicago)."""
+    engine = app.extensions["p4p.engine"]
+    if engine.dialect.name == "sqlite":
+        _sqlite_default_limit(engine)
+    cohort = factory.cohort()
+    plain = factory.participant(cohort)
+    crowd = _crowd(db, cohort, clock())
+
+    plan_at(app, NOON_15TH)
+
+    week4 = ("questionnaire", "email", datetime(2026, 3, 16, 15, 0, tzinfo=UTC))
+    assert week4 in _outbox(db, plain.user_id)
+    assert week4 in _outbox(db, db.get_one(Participant, crowd["reachable"]).user_id)
+    assert _outbox(db, db.get_one(Participant, crowd["withdrawn"]).user_id) == set()
+    # plain and the four in the crowd with an email
+    assert len(reminders(db, kind="questionnaire", status="planned")) == 5
+    again = plan_at(app, NOON_15TH)
+    assert (again.inserted, again.cancelled) == (0, 0)

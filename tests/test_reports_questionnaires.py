@@ -55,7 +55,7 @@ def test_the_study_report_shows_completion_and_score_means_by_time_point(app, st
                                         "0 / 2", "0.0 %", "— no data (n = 0)"]  # fmt: skip
     assert table_row(peg, "Week 3") == ["3 / 4", "75.0 %", "5.33 (n = 3)",
                                         "1 / 2", "50.0 %", "2.33 (n = 1)"]  # fmt: skip
-    assert "2 months" not in peg  # not due yet
+    assert "2-month follow-up" not in peg  # not due yet
     assert _chart_numbers(page, "q-peg-sent-partners4pain") == {
         "Wk 1": "0.0", "Wk 2": "0.0", "Wk 3": "75.0",
     }  # fmt: skip

@@ -9,7 +9,8 @@ Invariants, checked after every step:
   server and the SMS API) is in the recipient's language of that moment, never to a withdrawn
   person nor on a channel they turned off (STOP turns texts off), never after its purpose passed
   (the eve of a meeting now today, a cancelled or moved meeting, a survey not open for that
-  person, practice already logged), never twice for one purpose at one moment, and every one is
+  person, practice already logged, a questionnaire already sent or not open for that person),
+  never twice for one purpose at one moment, and every one is
   accounted for by exactly one sent reminder (a second copy is not);
 - dose_rows_agree: each person's attendance and weeks done agree between the records, the
   summary export, the REDCap export, the reports' figures and their own progress page;
@@ -155,6 +156,11 @@ class SimulatedTrial(RuleBasedStateMachine):
     @counted
     def participant_marks_a_week(self, who, week, done):
         self.trial.mark_week(who, week, done)
+
+    @rule(who=pick, which=pick, value=st.integers(0, 10))
+    @counted
+    def participant_answers_a_questionnaire(self, who, which, value):
+        self.trial.answer_questionnaire(who, which, value)
 
     @rule(who=pick, language=st.sampled_from(["en", "es"]), email=st.booleans(), sms=st.booleans())
     @counted

@@ -6,6 +6,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from check_in_helpers import answer_check_in
 from conftest import login
 from coordinator_helpers import enrolment_form, roster_csv, roster_row
 from sqlalchemy import func, select
@@ -200,14 +201,13 @@ def test_one_day_of_practice_is_counted_in_the_singular(
 
 
 def test_the_home_card_says_the_check_in_is_done_once_it_is(participant_client):
-    assert "Do my check-in" in participant_client.get("/home").get_data(as_text=True)
-    response = participant_client.post(
-        "/check-in", data={"pain": "5", "enjoyment": "4", "activity": "3"}
-    )
-    assert response.status_code == 302
     home = participant_client.get("/home").get_data(as_text=True)
-    assert "Do my check-in" not in home
-    assert "check-in is done." in home and "Change my check-in" in home
+    assert "Do my check-in" in home and 'href="/questionnaires/peg/week-3"' in home
+    assert "questionnaire is ready" not in home  # the week's PEG has its own card, not two
+    answer_check_in(participant_client, 3, 5, 4, 3)
+    home = participant_client.get("/home").get_data(as_text=True)
+    assert "Do my check-in" not in home and "/questionnaires/peg/week-3" not in home
+    assert "check-in is done." in home and 'href="/progress">See my progress' in home
 
 
 # -- The "a few hours before" choice -----------------------------------------------------------

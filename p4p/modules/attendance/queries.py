@@ -7,20 +7,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, exists, false, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, local_today
 from p4p.modules.attendance.models import ATTENDED, Attendance, FollowUpCall, FollowUpDismissal
 from p4p.modules.auth.models import User
+from p4p.modules.completion.service import MISSED, completion
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
-from p4p.modules.sites.models import Cohort, Meeting, Site
-from p4p.modules.sites.service import cohorts_for, next_meeting
+from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus, Site
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2
+# The follow-up list names the questionnaires whose window closed unanswered this recently.
+MISSED_QUESTIONNAIRE_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -36,19 +39,82 @@ class FollowUp:
     participant: Participant
     reasons: list[str]  # keys: missed, no-practice, not-activated
     last_call: FollowUpCall | None = None
+    # Questionnaires closed unanswered lately (completion.service.OccasionStatus), oldest first:
+    # something to ask about on the call, not a reason for one.
+    missed_questionnaires: tuple = ()
 
 
-def _ended(meeting: Meeting, now: datetime) -> bool:
-    return meeting.starts_at + timedelta(minutes=meeting.duration_minutes) <= now
+# A screenful of each dashboard list: a coordinator of a national study sees every site, and
+# the full lists are a page away (the cohort list, each cohort's page).
+DASHBOARD_ROWS = 50
 
 
-def dashboard(db: Session, user: User, now: datetime):
-    """Cohorts with their next meeting, and past meetings whose sheet or record is unfinished.
+@dataclass(frozen=True)
+class Dashboard:
+    # (cohort, its next meeting or None when finished, active people): meeting soonest first
+    cohorts: list[tuple[Cohort, Meeting | None, int]]
+    cohorts_total: int
+    to_record: list[MeetingToRecord]  # newest first
+    to_record_total: int
+
+
+def _over(now: datetime, durations: set[int]) -> ColumnElement[bool]:
+    """Meeting ended by `now`, in SQL on any database: starts_at + its own length <= now, as one
+    comparison per length the study uses (a handful), so it stays an index range."""
+    return or_(
+        false(),
+        *(
+            and_(
+                Meeting.duration_minutes == minutes,
+                Meeting.starts_at <= now - timedelta(minutes=minutes),
+            )
+            for minutes in sorted(durations)
+        ),
+    )
+
+
+def dashboard(db: Session, user: User, now: datetime) -> Dashboard:
+    """The cohorts the user may see by their next meeting, and the past meetings whose sheet
+    or record is unfinished, newest first: DASHBOARD_ROWS of each and their totals, from
+    aggregates (a fixed number of queries, nothing loaded for the rest of the study).
 
     A meeting expects a mark from each active person enrolled when it started (people who
-    enrolled later are "not yet enrolled" for it), counted per meeting in one query."""
-    cohorts = cohorts_for(db, user)
-    cohort_ids = [c.id for c in cohorts]
+    enrolled later are "not yet enrolled" for it)."""
+    site_ids = visible_site_ids(db, user)
+    in_scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
+    durations = set(db.scalars(select(Meeting.duration_minutes).distinct()))
+    over = _over(now, durations)
+    next_start = (
+        select(Meeting.cohort_id, func.min(Meeting.starts_at).label("starts_at"))
+        .where(Meeting.status != MeetingStatus.CANCELLED, ~over)
+        .group_by(Meeting.cohort_id)
+        .subquery()
+    )
+    cohorts_total = db.scalar(select(func.count(Cohort.id)).where(*in_scope)) or 0
+    listed = db.execute(
+        select(Cohort, next_start.c.starts_at)
+        .outerjoin(next_start, next_start.c.cohort_id == Cohort.id)
+        .where(*in_scope)
+        .options(joinedload(Cohort.site))
+        # Meeting soonest first; finished cohorts (no next meeting) after, newest first.
+        .order_by(
+            next_start.c.starts_at.is_(None),
+            next_start.c.starts_at,
+            Cohort.start_date.desc(),
+            Cohort.id,
+        )
+        .limit(DASHBOARD_ROWS)
+    ).all()
+    cohort_ids = [cohort.id for cohort, _starts in listed]
+    next_meetings = {
+        meeting.cohort_id: meeting
+        for meeting in db.scalars(
+            select(Meeting)
+            .join(next_start, and_(next_start.c.cohort_id == Meeting.cohort_id,
+                                   next_start.c.starts_at == Meeting.starts_at))
+            .where(Meeting.cohort_id.in_(cohort_ids), Meeting.status != MeetingStatus.CANCELLED)
+        )
+    }  # fmt: skip
     active = dict(
         db.execute(
             select(Participant.cohort_id, func.count(Participant.id))
@@ -56,43 +122,49 @@ def dashboard(db: Session, user: User, now: datetime):
             .group_by(Participant.cohort_id)
         ).all()
     )
-    marked = dict(
-        db.execute(
-            select(Attendance.meeting_id, func.count(Attendance.id))
-            .join(Meeting, Meeting.id == Attendance.meeting_id)
-            .join(Participant, Participant.id == Attendance.participant_id)
-            .where(Meeting.cohort_id.in_(cohort_ids), Participant.withdrawn_at.is_(None))
-            .where(Participant.enrolled_at <= Meeting.starts_at)
-            .group_by(Attendance.meeting_id)
-        ).all()
+    counted = and_(Participant.withdrawn_at.is_(None), Participant.enrolled_at <= Meeting.starts_at)
+    marked = (
+        select(func.count(Attendance.id))
+        .join(Participant, Participant.id == Attendance.participant_id)
+        .where(Attendance.meeting_id == Meeting.id, counted)
+        .scalar_subquery()
     )
-    expected = dict(
-        db.execute(
-            select(Meeting.id, func.count(Participant.id))
-            .join(Participant, Participant.cohort_id == Meeting.cohort_id)
-            .where(Meeting.cohort_id.in_(cohort_ids), Meeting.starts_at <= now)
-            .where(Participant.withdrawn_at.is_(None), Participant.enrolled_at <= Meeting.starts_at)
-            .group_by(Meeting.id)
-        ).all()
+    expected = (
+        select(func.count(Participant.id))
+        .where(Participant.cohort_id == Meeting.cohort_id, counted)
+        .scalar_subquery()
     )
-    overview, to_record = [], []
-    for cohort in cohorts:
-        overview.append((cohort, next_meeting(cohort.meetings, now), active.get(cohort.id, 0)))
-        for meeting in cohort.meetings:
-            if meeting.status == "cancelled" or not _ended(meeting, now):
-                continue
-            count, due = marked.get(meeting.id, 0), expected.get(meeting.id, 0)
-            if count < due or meeting.status != "held":
-                to_record.append(MeetingToRecord(meeting, cohort, count, due))
-    to_record.sort(key=lambda item: item.meeting.starts_at, reverse=True)
-    return overview, to_record
+    # One pass: the total rides along on each listed row (a window count), since the filter
+    # has to look at every past meeting in scope either way.
+    rows = db.execute(
+        select(Meeting, marked.label("marked"), expected.label("expected"), func.count().over())
+        .join(Cohort, Cohort.id == Meeting.cohort_id)
+        .where(*in_scope, Meeting.status != MeetingStatus.CANCELLED, over)
+        .where(or_(Meeting.status != MeetingStatus.HELD, marked < expected))
+        .options(joinedload(Meeting.cohort).joinedload(Cohort.site))
+        .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
+        .limit(DASHBOARD_ROWS)
+    ).all()
+    return Dashboard(
+        cohorts=[
+            (cohort, next_meetings.get(cohort.id), active.get(cohort.id, 0))
+            for cohort, _starts in listed
+        ],
+        cohorts_total=cohorts_total,
+        to_record=[
+            MeetingToRecord(meeting, meeting.cohort, count, due) for meeting, count, due, _n in rows
+        ],
+        to_record_total=rows[0][3] if rows else 0,
+    )
 
 
-def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
+def follow_up_list(db: Session, user: User, now: datetime, program=None) -> list[FollowUp]:
     """Active participants who missed 2 meetings in a row, logged no practice for 14 days,
     or never set their password, in the user's sites, less those dismissed with nothing new
     since (see `new_since_dismissal`), each with their latest call; eleven queries for any
-    number of people."""
+    number of people. Given the program, each also names the questionnaires they missed in the
+    last MISSED_QUESTIONNAIRE_DAYS days, in three queries more (their cohorts' meetings, their
+    starts, what they sent)."""
     site_ids = visible_site_ids(db, user)
     scope = [] if site_ids is None else [Cohort.site_id.in_(site_ids)]
     flagged = follow_up_reasons(db, now, scope)
@@ -123,7 +195,40 @@ def follow_up_list(db: Session, user: User, now: datetime) -> list[FollowUp]:
         .order_by(Cohort.name, Participant.study_id)
     ).all()
     calls = latest_calls(db, shown)
-    return [FollowUp(p, flagged[p.id].reasons, calls.get(p.id)) for p in participants]
+    missed = _missed_questionnaires(db, participants, program, now) if program else {}
+    return [
+        FollowUp(p, flagged[p.id].reasons, calls.get(p.id), missed.get(p.id, ()))
+        for p in participants
+    ]
+
+
+def _missed_questionnaires(db: Session, participants, program, now: datetime) -> dict:
+    """Participant id -> the questionnaires whose window closed unanswered in the last
+    MISSED_QUESTIONNAIRE_DAYS days (only the people who have any)."""
+    if not participants or not any(i.schedule for i in program.instruments.values()):
+        return {}
+    cohorts = {p.cohort for p in participants}
+    meetings = db.scalars(
+        select(Meeting).where(Meeting.cohort_id.in_([c.id for c in cohorts])).order_by(Meeting.week)
+    ).all()
+    by_cohort: dict[int, list[Meeting]] = defaultdict(list)
+    for meeting in meetings:
+        by_cohort[meeting.cohort_id].append(meeting)
+    for cohort in cohorts:  # loaded here in one query, not lazily once per cohort
+        set_committed_value(cohort, "meetings", by_cohort[cohort.id])
+    found = completion(db, participants, program, now)
+    missed = {}
+    for participant in participants:
+        today = local_today(now, participant.cohort.site.timezone)
+        since = today - timedelta(days=MISSED_QUESTIONNAIRE_DAYS)
+        rows = tuple(
+            row
+            for row in found.by_participant.get(participant.id, ())
+            if row.status == MISSED and row.last_day >= since
+        )
+        if rows:
+            missed[participant.id] = rows
+    return missed
 
 
 def new_since_dismissal(
@@ -358,13 +463,16 @@ class ParticipantDetail:
     made_up: int
     practice: dict
     plans: dict
-    checks: dict
+    checks: dict  # week -> the sent check-in's score
+    check_ins: dict  # week -> its check-in occasion so far (instruments.queries.PastOccasion)
 
 
 def participant_detail(
     db: Session, participant: Participant, program, now: datetime
 ) -> ParticipantDetail:
     """Everything a facilitator reviews before a call, in a fixed number of queries."""
+    from p4p.modules.instruments import queries as instrument_queries
+    from p4p.modules.instruments import service as instruments
     from p4p.modules.participants import queries as participant_queries
     from p4p.modules.participants.service import done_weeks, week_states
     from p4p.modules.practice import service as practice
@@ -372,6 +480,9 @@ def participant_detail(
     states = week_states(participant, program, done_weeks(db, participant.id), now)
     attendance = participant_queries.attendance_by_week(db, participant.id, now)
     attended, made_up = participant_queries.meetings_attended(attendance)
+    responses = instruments.responses_by_occasion(db, participant.id)
+    today = local_today(now, participant.cohort.site.timezone)
+    history = instrument_queries.occasion_history(participant, program, states, today, responses)
     return ParticipantDetail(
         states=states,
         attendance=attendance,
@@ -379,5 +490,11 @@ def participant_detail(
         made_up=made_up,
         practice=participant_queries.practice_by_week(db, participant.id, states),
         plans=practice.plans_by_week(db, participant.id),
-        checks=practice.self_checks(db, participant.id),
+        checks=instrument_queries.check_in_scores(responses),
+        check_ins={
+            int(past.occasion.occasion.removeprefix(instruments.WEEK_OCCASION)): past
+            for past in history
+            if past.instrument.key == instruments.CHECK_IN
+            and past.occasion.occasion.startswith(instruments.WEEK_OCCASION)
+        },
     )

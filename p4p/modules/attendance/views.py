@@ -24,6 +24,7 @@ from p4p.modules.attendance.labels import MODE_LABELS, STATUS_LABELS, STATUS_SYM
 from p4p.modules.attendance.rules import closed_reason
 from p4p.modules.auth.models import STAFF_ROLES
 from p4p.modules.curriculum.service import get_program
+from p4p.modules.instruments.shown import occasion_label, text
 from p4p.modules.sites.models import Cohort
 from p4p.problems import Problems, show_on_form
 from p4p.views import form_page, form_status
@@ -54,18 +55,19 @@ def _language_words() -> dict[str, str]:
 @allow(*STAFF_ROLES)
 def dashboard():
     moment = now()
-    overview, to_record = queries.dashboard(db, _user(), moment)
-    follow_ups = queries.follow_up_list(db, _user(), moment)
+    board = queries.dashboard(db, _user(), moment)
+    follow_ups = queries.follow_up_list(db, _user(), moment, get_program())
     return render_template(
         "facilitator/dashboard.html",
-        overview=overview,
-        to_record=to_record,
+        board=board,
         follow_ups=follow_ups,
         now=moment,
         week_title=lambda arm, number: _week(arm, number).title,
         language_words=_language_words(),
         outcome_labels=CALL_OUTCOME_LABELS,
         confirm=ConfirmForm(),
+        occasion_label=occasion_label,
+        text=text,
     )
 
 

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -79,6 +78,10 @@ def user_for_token(db: Session, token: str) -> User | None:
 
 def feed_bytes(db: Session, user: User, program, base_url: str, now: datetime) -> bytes:
     """The person's meetings as an iCalendar file, in the person's language."""
+    # Imported here, as in _event: icalendar costs every worker and CLI call 0.1 s at start-up
+    # otherwise, and only a calendar app's fetch of the feed needs it.
+    from icalendar import Calendar
+
     host = urlsplit(base_url).hostname or "p4p"
     meetings = queries.feed_meetings(db, user)
     changes = queries.change_counts(db, meetings)
@@ -102,6 +105,8 @@ def _event(meeting: Meeting, user: User, short_name: str, host: str, sequence: i
     cohort = meeting.cohort
     zone = ZoneInfo(cohort.site.timezone)
     starts = meeting.starts_at.replace(tzinfo=meeting.starts_at.tzinfo or UTC).astimezone(zone)
+    from icalendar import Event
+
     event = Event()
     event.add("uid", f"meeting-{meeting.id}@{host}")
     event.add("dtstamp", now.astimezone(UTC))

@@ -1,6 +1,7 @@
 """The shape of the program definition and the weekly content (read from files, not the database)."""
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from functools import cached_property
 
 from p4p.modules.curriculum import readability
@@ -125,11 +126,44 @@ class SafetyBlock:
     markdown: str = field(default="", repr=False)
 
 
+# The names program.yaml gives weekdays in an arm's schedule; Monday = 0, as in Python.
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@dataclass(frozen=True)
+class SessionRhythm:
+    """When an arm's sessions fall after the first: every N days, or on named weekdays
+    (Monday and Thursday: twice a week). The time of day is the cohort's."""
+
+    every_days: int = 7
+    weekdays: tuple[int, ...] = ()
+
+    def dates(self, first: date, count: int) -> list[date]:
+        """The local dates of `count` sessions from the first (which the caller put on a
+        session day)."""
+        if not self.weekdays:
+            return [first + timedelta(days=self.every_days * n) for n in range(count)]
+        found: list[date] = []
+        day = first
+        while len(found) < count:
+            if day.weekday() in self.weekdays:
+                found.append(day)
+            day += timedelta(days=1)
+        return found
+
+    def days_after_last(self, last: date) -> int:
+        """How many days the last session's window spans: until the next session would fall."""
+        if not self.weekdays:
+            return self.every_days
+        return next(n for n in range(1, 8) if (last + timedelta(days=n)).weekday() in self.weekdays)
+
+
 @dataclass(frozen=True)
 class Arm:
     key: str
     label: str
     weeks: tuple[int, ...]
+    rhythm: SessionRhythm = SessionRhythm()
     # content[language][week number]
     content: dict[str, dict[int, WeekContent]] = field(default_factory=dict, compare=False)
     # week number -> kind of safety note shown before that week's tasks (see SafetyBlock.notes)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from p4p.modules.curriculum import yaml_text
 from p4p.modules.curriculum.models import SafetyBlock
 
 SAFETY_ANCHOR = "when-to-get-help"
@@ -98,7 +99,7 @@ def _parse_safety(raw: str, language: str, render) -> SafetyBlock:
     if not raw.startswith("---\n") or "\n---\n" not in raw[4:]:
         raise ValueError("needs '---' front matter with a 'title'")
     front, body = raw[4:].split("\n---\n", 1)
-    meta = yaml.safe_load(front)
+    meta = yaml_text.safe_load(front)
     if not isinstance(meta, dict) or not isinstance(meta.get("title"), str):
         raise ValueError("front matter needs a 'title'")
     notes = meta.get("notes") or {}

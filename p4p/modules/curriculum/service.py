@@ -13,15 +13,17 @@ import nh3
 import yaml
 from flask import current_app
 
-from p4p.modules.curriculum import readability, safety
+from p4p.modules.curriculum import readability, safety, yaml_text
 from p4p.modules.curriculum.models import (
     SECTIONS,
+    WEEKDAYS,
     Arm,
     Guide,
     GuideStep,
     PracticeType,
     Program,
     Section,
+    SessionRhythm,
     WeekContent,
 )
 from p4p.modules.instruments.definitions import read_instruments
@@ -58,10 +60,15 @@ def week_filename(number: int, language: str) -> str:
     return f"week{number:02d}{suffix}.md"
 
 
+# One converter for the whole read (reset between texts): building one per section cost a fifth of
+# reading the program. Only start-up and `curriculum check` render, on one thread.
+_MARKDOWN = markdown.Markdown()
+
+
 def render_markdown(text: str) -> str:
     """Markdown to HTML with only harmless tags left (content files are trusted, but not blindly)."""
     return nh3.clean(
-        markdown.markdown(text),
+        _MARKDOWN.reset().convert(text),
         tags=_ALLOWED_TAGS,
         attributes={"a": {"href"}},
         attribute_filter=_keep_local_link,
@@ -80,7 +87,7 @@ def _split_front_matter(raw: str) -> tuple[dict, str]:
         front, body = raw[4:].split("\n---\n", 1)
     except ValueError:
         raise ValueError("front matter is not closed by '---'") from None
-    meta = yaml.safe_load(front)
+    meta = yaml_text.safe_load(front)
     if not isinstance(meta, dict):
         raise ValueError("front matter is not a mapping")
     return meta, body
@@ -220,6 +227,8 @@ def _parse_guides(raw, labels: dict[str, str]) -> tuple[Guide, ...]:
 # named so that a definition asking for one is told plainly, not run as weekly groups.
 DELIVERIES = ("group", "one-to-one", "self-paced", "none")
 RUNNABLE_DELIVERIES = ("group",)
+# Deliveries without meetings: nothing to schedule.
+MEETINGLESS_DELIVERIES = ("self-paced", "none")
 
 
 class _DuplicateKey(yaml.YAMLError):
@@ -250,6 +259,51 @@ def _delivery_problem(value, where: str) -> str | None:
     return None
 
 
+_SCHEDULE_EXAMPLE = "write every_days: 7 or weekdays: [monday, thursday]"
+
+
+def _schedule_problems(arm: dict) -> list[str]:
+    """What is wrong with an arm's `schedule` (when its sessions fall), said as what to write."""
+    where = f"arm {arm['key']}: "
+    if "schedule" not in arm:
+        return []
+    if arm.get("delivery", "group") in MEETINGLESS_DELIVERIES:
+        return [f"{where}a {arm['delivery']} arm has no meetings: remove its schedule"]
+    schedule = arm["schedule"]
+    if not isinstance(schedule, dict) or not schedule or set(schedule) - {"every_days", "weekdays"}:
+        return [f"{where}schedule: {_SCHEDULE_EXAMPLE}"]
+    if len(schedule) == 2:
+        return [f"{where}schedule: write every_days or weekdays, not both"]
+    if "every_days" in schedule:
+        every = schedule["every_days"]
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 28:
+            return [f"{where}schedule every_days: write a whole number of days from 1 to 28"]
+        return []
+    days = schedule["weekdays"]
+    if not isinstance(days, list) or not days:
+        return [f"{where}schedule weekdays: list one or more days, like [monday, thursday]"]
+    problems = [
+        f"{where}schedule weekdays: {day!r} is not a weekday: write {', '.join(WEEKDAYS)}"
+        for day in days
+        if day not in WEEKDAYS
+    ]
+    problems += [
+        f"{where}schedule weekdays: {day!r} is written twice: keep one"
+        for day in dict.fromkeys(days)
+        if days.count(day) > 1
+    ]
+    return problems
+
+
+def _rhythm(arm: dict, cadence_days: int) -> SessionRhythm:
+    schedule = arm.get("schedule") or {}
+    if "weekdays" in schedule:
+        return SessionRhythm(
+            weekdays=tuple(sorted(WEEKDAYS.index(d) for d in schedule["weekdays"]))
+        )
+    return SessionRhythm(every_days=schedule.get("every_days", cadence_days))
+
+
 def _read_definition(content_dir: Path) -> dict:
     path = content_dir / "program.yaml"
     if not path.is_file():
@@ -277,6 +331,7 @@ def _read_definition(content_dir: Path) -> dict:
             problem := _delivery_problem(arm["delivery"], f"arm {arm['key']}: ")
         ):
             problems.append(f"{path}: {problem}")
+        problems += [f"{path}: {problem}" for problem in _schedule_problems(arm)]
     if problem := _delivery_problem(definition.get("delivery", "group"), ""):
         problems.append(f"{path}: {problem}")
     languages = definition.get("languages", ["en"])
@@ -364,6 +419,7 @@ def read_program(content_dir: Path) -> tuple[Program | None, list[str]]:
             key=key,
             label=str(arm_def.get("label", key)),
             weeks=numbers,
+            rhythm=_rhythm(arm_def, int(definition.get("cadence_days", 7))),
             content=content,
             safety_notes=notes,
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from p4p.modules.curriculum import yaml_text
 from p4p.modules.instruments.models import (
     ITEM_TYPES,
     OCCASIONS,
@@ -72,7 +73,7 @@ def read_instruments(
     instruments, problems = {}, []
     for path in instrument_paths(content_dir):
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            raw = yaml_text.safe_load(path.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as error:
             problems.append(f"{path}: not readable YAML: {error}")
             continue

@@ -27,6 +27,15 @@ from p4p.modules.reminders.rules import add_months
 from p4p.problems import Problems
 
 ANSWER_FIELD = "answer"  # the one field of a question screen
+# The weekly check-in is this questionnaire's week-<n> occasions: the home page's check-in card,
+# the progress chart and the facilitator's page of a participant read its score by week.
+CHECK_IN = "peg"
+CHECK_IN_SCORE = "peg_score"
+WEEK_OCCASION = "week-"
+
+
+def week_occasion(week: int) -> str:
+    return f"{WEEK_OCCASION}{week}"
 
 
 @dataclass(frozen=True)
@@ -45,6 +54,11 @@ class DueQuestionnaire:
     @property
     def is_submitted(self) -> bool:
         return self.response is not None and self.response.is_submitted
+
+
+def in_language(texts: dict[str, str], language: str) -> str:
+    """A questionnaire's text in the language, else in its first language."""
+    return texts.get(language) or next(iter(texts.values()), "")
 
 
 def _window(occasion: str, opens_on: date, window_days: int) -> OpenOccasion:
@@ -66,7 +80,7 @@ def occasions_of(
             found.append(_window("enrolment", enrolled_on, planned.window_days))
         elif planned.kind == "weekly":
             found += [
-                _window(f"week-{state.number}", state.opens_on, planned.window_days)
+                _window(week_occasion(state.number), state.opens_on, planned.window_days)
                 for state in states
                 if state.opens_on is not None
             ]
@@ -96,7 +110,9 @@ def open_occasions(
     ]
 
 
-def _responses(db: Session, participant_id: int) -> dict[tuple[str, str], InstrumentResponse]:
+def responses_by_occasion(
+    db: Session, participant_id: int
+) -> dict[tuple[str, str], InstrumentResponse]:
     """Without their answers: only the one being answered needs them (one query, lazily)."""
     rows = db.scalars(
         select(InstrumentResponse).where(InstrumentResponse.participant_id == participant_id)
@@ -114,7 +130,7 @@ def due_questionnaires(
 ) -> tuple[list[DueQuestionnaire], list[InstrumentResponse]]:
     """(open now, each with its response if started; every submitted response, newest first).
     Someone who left the program is asked nothing more."""
-    responses = _responses(db, participant.id)
+    responses = responses_by_occasion(db, participant.id)
     submitted = sorted(
         (r for r in responses.values() if r.is_submitted),
         key=lambda r: r.submitted_at or r.started_at,
@@ -341,18 +357,39 @@ def own_submitted_or_none(
     )
 
 
+def check_in_for_home(home: HomePage, program: Program) -> OpenOccasion | None:
+    """The current week's check-in while it is open (the home page's check-in card), else None."""
+    instrument = program.instruments.get(CHECK_IN)
+    if home.is_withdrawn or home.current is None or instrument is None:
+        return None
+    enrolled_on = local_datetime(home.enrolled_at, home.timezone).date()
+    wanted = week_occasion(home.current.number)
+    return next(
+        (
+            occasion
+            for occasion in occasions_of(
+                instrument, home.arm, home.states, home.program_start, enrolled_on
+            )
+            if occasion.occasion == wanted and occasion.opens_on <= home.today <= occasion.last_day
+        ),
+        None,
+    )
+
+
 def unanswered_count_for_home(db: Session, home: HomePage, program: Program) -> int:
     """How many questionnaires are open and not yet sent, for the home page (a HomePage):
-    from what the page already loaded, and one small query only when something is open."""
+    from what the page already loaded, and one small query only when something is open. The
+    current week's check-in is left out: the page has a card of its own for it."""
     if home.is_withdrawn or not program.instruments:
         return 0
     enrolled_on = local_datetime(home.enrolled_at, home.timezone).date()
+    check_in = (CHECK_IN, week_occasion(home.current.number)) if home.current else None
     open_now = {
         (instrument.key, occasion.occasion)
         for instrument, occasion in open_occasions(
             program, home.arm, home.states, home.program_start, enrolled_on, home.today
         )
-    }
+    } - {check_in}
     if not open_now:
         return 0
     sent = {

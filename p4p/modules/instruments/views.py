@@ -6,7 +6,6 @@ and occasion (looked up for the logged-in person), or a response id checked to b
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -18,28 +17,12 @@ from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
 from p4p.modules.instruments import service
 from p4p.modules.instruments.models import Instrument
+from p4p.modules.instruments.shown import answer_rows, language, occasion_label, options, text
 from p4p.modules.participants.program_start import program_start
 from p4p.modules.participants.service import participant_context
 from p4p.problems import Problems
 
 bp = Blueprint("instruments", __name__, url_prefix="/questionnaires")
-
-
-def _language() -> str:
-    return str(get_locale() or "en")
-
-
-def _text(texts: dict[str, str]) -> str:
-    return texts.get(_language()) or next(iter(texts.values()), "")
-
-
-def occasion_label(occasion: str) -> str:
-    kind, _dash, number = occasion.partition("-")
-    if kind == "week":
-        return _("Week %(n)d", n=int(number))
-    if kind == "month":
-        return _("%(n)d-month follow-up", n=int(number))
-    return _("At the start")
 
 
 def _questionnaires():
@@ -74,7 +57,7 @@ def index():
         "instruments/list.html",
         due=[d for d in due if not d.is_submitted],
         submitted=[(r, program.instruments.get(r.instrument)) for r in submitted],
-        text=_text,
+        text=text,
         occasion_label=occasion_label,
     )
 
@@ -101,12 +84,12 @@ def _render_question(due, number: int, *, error=None, sent=None, status=200):
     return render_template(
         "instruments/question.html",
         due=due,
-        title=_text(instrument.title),
-        intro=_text(instrument.intro) if number == 1 and instrument.intro else None,
+        title=text(instrument.title),
+        intro=text(instrument.intro) if number == 1 and instrument.intro else None,
         occasion=occasion_label(due.occasion.occasion),
         item=item,
-        item_text=_text(item.text),
-        options=_options(item),
+        item_text=text(item.text),
+        options=options(item),
         number_range=(
             (service.shown_number(item.minimum), service.shown_number(item.maximum))
             if item.type == "number" and (item.minimum is not None or item.maximum is not None)
@@ -118,20 +101,8 @@ def _render_question(due, number: int, *, error=None, sent=None, status=200):
         error=error,
         then_review=request.values.get("then") == "review",
         form=ConfirmForm(),
-        text=_text,
+        text=text,
     ), status
-
-
-def _options(item) -> list[tuple[str, str]]:
-    if item.type == "choice":
-        return [(str(c.code), _text(c.label)) for c in item.choices]
-    if item.type == "yes_no":
-        return [("1", _("Yes")), ("0", _("No"))]
-    if item.type == "scale_0_10":
-        # The two ends carry their words ("0 – No pain"); the numbers between stand alone.
-        ends = {0: item.low_label, 10: item.high_label}
-        return [(str(n), f"{n} – {_text(ends[n])}" if ends.get(n) else str(n)) for n in range(11)]
-    return []
 
 
 @bp.route("/<key>/<occasion>/<int:number>", methods=["GET", "POST"])
@@ -166,26 +137,13 @@ def _render_review(due, *, missing=(), status=200):
     return render_template(
         "instruments/review.html",
         due=due,
-        title=_text(instrument.title),
+        title=text(instrument.title),
         occasion=occasion_label(due.occasion.occasion),
-        rows=_answer_rows(instrument, answers),
+        rows=answer_rows(instrument, answers),
         missing=missing,
         form=ConfirmForm(),
-        text=_text,
+        text=text,
     ), status
-
-
-def _answer_rows(instrument: Instrument, answers: dict) -> list[tuple[int, str, str | None]]:
-    """(question number, question text, the answer as shown) for each item."""
-    rows = []
-    for number, item in enumerate(instrument.items, start=1):
-        value = answers.get(item.name)
-        shown = None
-        if value is not None:
-            shown = service.shown_answer(value)
-            shown = dict(_options(item)).get(shown, shown)  # a choice's label, "Yes", "0 – ..."
-        rows.append((number, _text(item.text), shown))
-    return rows
 
 
 @bp.route("/<key>/<occasion>/review", methods=["GET", "POST"])
@@ -201,10 +159,10 @@ def review(key: str, occasion: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        service.submit(db, due, _language(), now())
+        service.submit(db, due, language(), now())
     except Problems:
         missing = service.missing_required(due.instrument, due.response)
-        return _render_review(due, missing=[_text(item.text) for item in missing], status=422)
+        return _render_review(due, missing=[text(item.text) for item in missing], status=422)
     flash(_("Thank you. Your answers are sent."), "success")
     return redirect(url_for("instruments.index"))
 
@@ -221,7 +179,7 @@ def answers(response_id: int):
     return render_template(
         "instruments/answers.html",
         response=response,
-        title=_text(instrument.title),
+        title=text(instrument.title),
         occasion=occasion_label(response.occasion),
-        rows=_answer_rows(instrument, service.answers_of(instrument, response)),
+        rows=answer_rows(instrument, service.answers_of(instrument, response)),
     )

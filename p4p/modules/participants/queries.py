@@ -5,13 +5,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, String, and_, bindparam, cast, func, select
+from sqlalchemy import Row, String, and_, bindparam, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.attendance.models import ATTENDED, Attendance
+from p4p.modules.instruments.answer_models import InstrumentResponse
+from p4p.modules.instruments.service import CHECK_IN, WEEK_OCCASION
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.participants.service import WeekState, week_of_date
-from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+from p4p.modules.practice.models import ActionPlan, PracticeLog
 from p4p.modules.sites.models import Cohort, Meeting, Site
 
 
@@ -22,7 +24,7 @@ class PracticeSummary:
 
 
 # The home page in one query: the participant, cohort and site, one row per meeting of the
-# cohort, with the week's done mark, action plan and check-in beside it. Plain rows, no ORM objects:
+# cohort, with the week's done mark, action plan and sent check-in (the week's PEG) beside it. Plain rows, no ORM objects:
 # the home page is the most requested page (and read only when its kept copy is out of date).
 _HOME_ROWS = (
     select(
@@ -46,7 +48,7 @@ _HOME_ROWS = (
         ActionPlan.when,
         ActionPlan.how_often,
         ActionPlan.confidence,
-        SelfCheck.id.label("check_id"),
+        InstrumentResponse.id.label("check_id"),
         Participant.id.label("participant_id"),
     )
     .join(Cohort, Cohort.id == Participant.cohort_id)
@@ -61,8 +63,13 @@ _HOME_ROWS = (
         and_(ActionPlan.participant_id == Participant.id, ActionPlan.week == Meeting.week),
     )
     .outerjoin(
-        SelfCheck,
-        and_(SelfCheck.participant_id == Participant.id, SelfCheck.week == Meeting.week),
+        InstrumentResponse,
+        and_(
+            InstrumentResponse.participant_id == Participant.id,
+            InstrumentResponse.instrument == CHECK_IN,
+            InstrumentResponse.occasion == literal(WEEK_OCCASION) + cast(Meeting.week, String),
+            InstrumentResponse.submitted_at.is_not(None),
+        ),
     )
     .where(Participant.user_id == bindparam("user_id"))
     .order_by(Meeting.week)

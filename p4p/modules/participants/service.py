@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from p4p.local_time import local_datetime, local_today
-from p4p.modules.curriculum.models import Program
+from p4p.modules.curriculum.models import Program, SessionRhythm
 from p4p.modules.participants.models import Participant, WeekProgress
 from p4p.modules.participants.program_start import program_start_of
 from p4p.modules.sites.models import Cohort, Meeting
@@ -65,16 +65,21 @@ def week_states(
         site.timezone,
         done,
         local_today(now, site.timezone),
-        program.cadence_days,
+        program.arm(participant.arm).rhythm,
     )
 
 
 def states_of_weeks(
-    weeks: tuple[int, ...], meetings, timezone: str, done: set[int], today: date, cadence_days: int
+    weeks: tuple[int, ...],
+    meetings,
+    timezone: str,
+    done: set[int],
+    today: date,
+    rhythm: SessionRhythm,
 ) -> list[WeekState]:
     """The states of `weeks` from their meetings (anything with .week and .starts_at)."""
     by_week = {meeting.week: meeting for meeting in meetings}
-    windows = week_windows(by_week.values(), timezone, weeks, cadence_days)
+    windows = week_windows(by_week.values(), timezone, weeks, rhythm)
     states = []
     for week in weeks:
         opens_on, ends_on = windows[week]
@@ -92,10 +97,11 @@ def states_of_weeks(
 
 
 def week_windows(
-    meetings, timezone: str, weeks: tuple[int, ...], cadence_days: int
+    meetings, timezone: str, weeks: tuple[int, ...], rhythm: SessionRhythm
 ) -> dict[int, tuple[date | None, date | None]]:
     """(opens_on, ends_on) of each week from its meeting (anything with .week and .starts_at):
-    a week opens on its meeting's local date and ends the day before the next week opens."""
+    a week opens on its meeting's local date and ends the day before the next week opens; the
+    last ends the day before the arm's rhythm would have brought the next session."""
     opens = {m.week: local_datetime(m.starts_at, timezone).date() for m in meetings}
     windows = {}
     for index, week in enumerate(weeks):
@@ -104,7 +110,7 @@ def week_windows(
         if next_opens is not None:
             ends_on = next_opens - timedelta(days=1)
         elif opens_on is not None:
-            ends_on = opens_on + timedelta(days=cadence_days - 1)
+            ends_on = opens_on + timedelta(days=rhythm.days_after_last(opens_on) - 1)
         else:
             ends_on = None
         windows[week] = (opens_on, ends_on)
@@ -212,7 +218,7 @@ class HomePage:
     today: date
     next_meeting: HomeMeeting | None
     plan: HomePlan | None
-    check_in_done: bool  # this week's check-in is saved
+    check_in_done: bool  # this week's check-in (its PEG) is sent
 
     @property
     def done_count(self) -> int:
@@ -240,7 +246,7 @@ def home_page(rows, program: Program, now: datetime) -> HomePage | None:
             checked.add(week)
     today = local_today(now, timezone)
     weeks = program.arm(arm).weeks
-    states = states_of_weeks(weeks, meetings, timezone, done, today, program.cadence_days)
+    states = states_of_weeks(weeks, meetings, timezone, done, today, program.arm(arm).rhythm)
     current = current_week(states)
     upcoming = next_meeting(meetings, now)
     return HomePage(

@@ -22,7 +22,10 @@ from p4p.db import session as db
 from p4p.forms import ConfirmForm
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import AUDIO_TYPES, audio_path, content_dir_of, get_program
+from p4p.modules.instruments import queries as instrument_queries
 from p4p.modules.instruments import service as instruments
+from p4p.modules.instruments.shown import occasion_label
+from p4p.modules.instruments.shown import text as in_reader_language
 from p4p.modules.participants import queries, service
 from p4p.modules.practice import service as practice
 from p4p.modules.practice.forms import ActionPlanForm, PlanOutcomeForm
@@ -57,6 +60,8 @@ def this_week():
     return render_template(
         "participants/this_week.html",
         questionnaires_open=instruments.unanswered_count_for_home(db, home, program),
+        check_in=instruments.check_in_for_home(home, program),
+        check_in_key=instruments.CHECK_IN,
         home=home,
         arm=arm,
         content=arm.week(current.number, _language()) if current else None,
@@ -225,7 +230,8 @@ def progress():
     arm = get_program().arm(context.participant.arm)
     language = _language()
     by_week = queries.practice_by_week(db, context.participant.id, context.states)
-    checks = practice.self_checks(db, context.participant.id)
+    responses = instruments.responses_by_occasion(db, context.participant.id)
+    checks = instrument_queries.check_in_scores(responses)
     attendance = queries.attendance_by_week(db, context.participant.id, now())
     attended, made_up = queries.meetings_attended(attendance)
     shown = [s for s in context.states if s.is_open] or context.states[:1]
@@ -240,10 +246,7 @@ def progress():
     check_chart = line_chart(
         _("Your weekly check: average score"),
         _("score 0 to 10"),
-        [
-            (week_label % {"n": s.number}, checks[s.number].score if s.number in checks else None)
-            for s in shown
-        ],
+        [(week_label % {"n": s.number}, checks.get(s.number)) for s in shown],
         maximum=10,
     )
     return render_template(
@@ -260,4 +263,9 @@ def progress():
         minutes_chart=minutes_chart,
         check_chart=check_chart,
         total_minutes=sum(p.minutes for p in by_week.values()),
+        questionnaires=instrument_queries.occasion_history(
+            context.participant, get_program(), context.states, context.today, responses
+        ),
+        occasion_label=occasion_label,
+        title_of=lambda instrument: in_reader_language(instrument.title),
     )

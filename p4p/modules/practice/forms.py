@@ -124,18 +124,3 @@ class PlanOutcomeForm(Form):
         ],
         validators=[InputRequired(_l("Choose one answer."))],
     )
-
-
-class SelfCheckForm(Form):
-    pain = _rating(
-        _l("In the past week, what was your pain on average?"),
-        description=_l("0 is no pain, 10 is pain as bad as you can imagine."),
-    )
-    enjoyment = _rating(
-        _l("In the past week, how much did pain get in the way of enjoying life?"),
-        description=_l("0 is not at all, 10 is completely."),
-    )
-    activity = _rating(
-        _l("In the past week, how much did pain get in the way of your daily activities?"),
-        description=_l("0 is not at all, 10 is completely."),
-    )

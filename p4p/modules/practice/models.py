@@ -1,4 +1,5 @@
-"""Home practice entries, weekly action plans and the weekly self-check."""
+"""Home practice entries and weekly action plans (the weekly check-in is the PEG questionnaire:
+p4p/modules/instruments)."""
 
 from datetime import date, datetime
 
@@ -57,31 +58,3 @@ class ActionPlan(Base):
     outcome: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
-
-
-class SelfCheck(Base):
-    """Three 0-10 ratings of the past week (a PEG-style check); the facilitators of the
-    participant's site see them (the participant is told so on the check-in page)."""
-
-    __tablename__ = "self_check"
-    __table_args__ = (
-        UniqueConstraint("participant_id", "week"),
-        CheckConstraint("pain BETWEEN 0 AND 10", name="pain"),
-        CheckConstraint("enjoyment BETWEEN 0 AND 10", name="enjoyment"),
-        CheckConstraint("activity BETWEEN 0 AND 10", name="activity"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    participant_id: Mapped[int] = mapped_column(
-        ForeignKey("participant.id", ondelete="CASCADE"), index=True
-    )
-    participant: Mapped[Participant] = relationship()
-    week: Mapped[int]
-    pain: Mapped[int]
-    enjoyment: Mapped[int]  # how much pain got in the way of enjoying life
-    activity: Mapped[int]  # how much pain got in the way of general activity
-    created_at: Mapped[datetime]
-
-    @property
-    def score(self) -> float:
-        return round((self.pain + self.enjoyment + self.activity) / 3, 1)

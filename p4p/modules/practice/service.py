@@ -1,4 +1,4 @@
-"""Home practice, action plans and the weekly self-check: the participant's own records."""
+"""Home practice and action plans: the participant's own records."""
 
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from p4p.modules.participants.models import Participant
-from p4p.modules.practice.models import ActionPlan, PracticeLog, SelfCheck
+from p4p.modules.practice.models import ActionPlan, PracticeLog
 from p4p.pagination import Page, paginate
 
 # Under this, the page suggests a smaller plan (self-management programs use 7).
@@ -101,26 +101,3 @@ def set_plan_outcome(db: Session, plan: ActionPlan, outcome: str | None, now: da
     plan.outcome = outcome
     plan.updated_at = now
     db.flush()
-
-
-def self_checks(db: Session, participant_id: int) -> dict[int, SelfCheck]:
-    checks = db.scalars(select(SelfCheck).where(SelfCheck.participant_id == participant_id))
-    return {check.week: check for check in checks}
-
-
-def save_self_check(
-    db: Session, participant: Participant, week: int, ratings: dict, now: datetime
-) -> SelfCheck:
-    check = db.scalar(
-        select(SelfCheck).where(SelfCheck.participant_id == participant.id, SelfCheck.week == week)
-    )
-    if check is None:
-        check = SelfCheck(participant_id=participant.id, week=week, created_at=now)
-        db.add(check)
-    check.pain, check.enjoyment, check.activity = (
-        ratings["pain"],
-        ratings["enjoyment"],
-        ratings["activity"],
-    )
-    db.flush()
-    return check

@@ -1,5 +1,5 @@
-"""Home practice log and the weekly self-check: the participant's records, which their group
-leader (facilitator) and the study team also see."""
+"""Home practice log: the participant's records, which their group leader (facilitator) and
+the study team also see; and the old address of the weekly check-in (now a questionnaire)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -14,9 +14,11 @@ from p4p.forms import ConfirmForm
 from p4p.local_time import local_today
 from p4p.modules.auth.models import Role
 from p4p.modules.curriculum.service import get_program
+from p4p.modules.instruments import service as instruments
+from p4p.modules.participants.program_start import program_start_of
 from p4p.modules.participants.service import participant_context
 from p4p.modules.practice import service
-from p4p.modules.practice.forms import PracticeForm, SelfCheckForm
+from p4p.modules.practice.forms import PracticeForm
 from p4p.pagination import requested_page
 from p4p.views import form_page
 
@@ -115,19 +117,24 @@ def delete(log_id: int):
     return redirect(url_for("practice.log"))
 
 
-@bp.route("/check-in", methods=["GET", "POST"])
+@bp.route("/check-in")
 @allow(Role.PARTICIPANT)
-def self_check():
+def check_in():
+    """The weekly check-in is the PEG questionnaire now: an old link (in a message sent
+    earlier, a bookmark) goes to this week's while it is open, else to the questionnaires."""
     context = _context()
-    if context.current is None:
-        return render_template("practice/self_check.html", context=context, form=None, checks={})
-    checks = service.self_checks(db, context.participant.id)
-    existing = checks.get(context.current.number)
-    form = SelfCheckForm(obj=existing)
-    if form.validate_on_submit():
-        service.save_self_check(db, context.participant, context.current.number, form.data, now())
-        flash(_("Your check-in is saved. See how it changes on My progress."), "success")
-        return redirect(url_for("participants.progress"))
-    return form_page(
-        "practice/self_check.html", form, context=context, checks=checks, existing=existing
+    program = get_program()
+    participant = context.participant
+    start = program_start_of(  # from the meetings already loaded: no query
+        participant.cohort.meetings, participant.enrolled_at, participant.cohort.site.timezone
     )
+    due, _sent = instruments.due_questionnaires(
+        db, participant, program, context.states, start, context.today
+    )
+    if context.current is not None:
+        occasion = instruments.week_occasion(context.current.number)
+        if instruments.find_due(due, instruments.CHECK_IN, occasion) is not None:
+            return redirect(
+                url_for("instruments.resume", key=instruments.CHECK_IN, occasion=occasion)
+            )
+    return redirect(url_for("instruments.index"))

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from p4p.modules.auth import links
+from p4p.modules.instruments.answer_models import InstrumentResponse
 from p4p.modules.participants.models import Participant
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import (
@@ -78,4 +79,24 @@ def why_not(db: Session, reminder: Reminder, now: datetime) -> str | None:
         and db.get(SurveyCompletion, (participant.id, reminder.payload["months"])) is not None
     ):
         return "survey done"
+    if reminder.kind == ReminderKind.QUESTIONNAIRE and _questionnaire_sent(
+        db, participant, reminder
+    ):
+        return "questionnaire sent since planning"
     return None
+
+
+def _questionnaire_sent(db: Session, participant: Participant, reminder: Reminder) -> bool:
+    """The participant sent this questionnaire's answers for this occasion (a started, unsent
+    one still gets its reminder)."""
+    return (
+        db.scalar(
+            select(InstrumentResponse.id).where(
+                InstrumentResponse.participant_id == participant.id,
+                InstrumentResponse.instrument == reminder.payload["instrument"],
+                InstrumentResponse.occasion == reminder.payload["occasion"],
+                InstrumentResponse.submitted_at.is_not(None),
+            )
+        )
+        is not None
+    )

@@ -15,6 +15,7 @@ KIND_LABELS: dict[str, Any] = {  # by ReminderKind (a str); lazy gettext strings
     ReminderKind.WEEK_OPEN: _l("When a new week opens"),
     ReminderKind.PRACTICE: _l("A nudge when I have not logged practice for 3 days"),
     ReminderKind.SURVEY: _l("Follow-up surveys at 2, 4 and 6 months"),
+    ReminderKind.QUESTIONNAIRE: _l("When a short questionnaire in the app is ready to answer"),
 }
 
 

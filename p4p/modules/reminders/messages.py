@@ -3,16 +3,17 @@
 SMS texts carry no health details: a text can be read by anyone holding the phone.
 """
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.orm import Session
 
 from p4p.messaging import Message
 from p4p.modules.auth import links
+from p4p.modules.instruments.shown import occasion_label, text
 from p4p.modules.participants.models import Participant
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
@@ -64,6 +65,8 @@ def subject_for(kind: str, context: dict) -> str:
         ReminderKind.WEEK_OPEN: _("Week %(n)d is open", n=context.get("week", 0)),
         ReminderKind.PRACTICE: _("A few minutes for your home practice"),
         ReminderKind.SURVEY: _("Your %(n)d-month survey is ready", n=context.get("months", 0)),
+        # No questionnaire's title: one may hint at what a program is about.
+        ReminderKind.QUESTIONNAIRE: _("You have a short questionnaire to answer"),
         ReminderKind.DIGEST: _("Before your meeting: who needs follow-up"),
     }
     return subjects[kind]
@@ -103,18 +106,24 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         context["survey_url"] = current_app.config["SURVEY_URL"].format(
             study_id=participant.study_id, months=reminder.payload["months"]
         )
+    if reminder.kind == ReminderKind.QUESTIONNAIRE:
+        context["questionnaire_url"] = _absolute("instruments.index")
+        context["last_day_shown"] = format_date(
+            date.fromisoformat(reminder.payload["last_day"]), "full"
+        )
     if reminder.kind == ReminderKind.DIGEST:
         assert meeting is not None  # a digest names its meeting; why_not() found it still there
-        context["follow_ups"] = _digest_follow_ups(db, user, meeting, now)
+        context["follow_ups"] = _digest_follow_ups(db, user, meeting, program, now)
+        context.update(occasion_label=occasion_label, text=text)
     return context
 
 
-def _digest_follow_ups(db: Session, user, meeting: Meeting, now: datetime) -> list:
+def _digest_follow_ups(db: Session, user, meeting: Meeting, program, now: datetime) -> list:
     from p4p.modules.attendance.queries import follow_up_list
 
     return [
         item
-        for item in follow_up_list(db, user, now)
+        for item in follow_up_list(db, user, now, program)
         if item.participant.cohort_id == meeting.cohort_id
     ]
 

@@ -25,6 +25,7 @@ class ReminderKind(StrEnum):
     WEEK_OPEN = "week-open"
     PRACTICE = "practice"
     SURVEY = "survey"
+    QUESTIONNAIRE = "questionnaire"  # a questionnaire of the app (instruments) is open to answer
     DIGEST = "digest"
 
 
@@ -63,6 +64,7 @@ PARTICIPANT_KINDS = (
     ReminderKind.WEEK_OPEN,
     ReminderKind.PRACTICE,
     ReminderKind.SURVEY,
+    ReminderKind.QUESTIONNAIRE,
 )
 
 

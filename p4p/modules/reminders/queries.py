@@ -1,19 +1,28 @@
 """Loading what the rules need, in a fixed number of queries for the whole study."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import String, cast, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from p4p.modules.audit.models import AuditEvent
 from p4p.modules.auth.models import User
+from p4p.modules.instruments.answer_models import InstrumentResponse
 from p4p.modules.participants.models import Participant
 from p4p.modules.participants.program_start import program_starts
 from p4p.modules.practice.models import PracticeLog
 from p4p.modules.reminders.models import Reminder, ReminderPreference, SurveyCompletion
 from p4p.modules.reminders.rules import Recipient
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting
+
+
+class MeetingTime(NamedTuple):
+    """A meeting as a week's opening day needs it (participants.service.week_windows)."""
+
+    week: int
+    starts_at: datetime
 
 
 @dataclass
@@ -26,6 +35,13 @@ class PlanningData:
     facilitators_by_site: dict[int, list[int]]
     survey_starts: dict[int, date]  # by participant id: their own start, if surveys may be due
     moved_at: dict[int, datetime]  # by meeting id: when it last moved
+    # Questionnaires (only when the program schedules any): each person's own start, their
+    # cohort's meetings, what they sent lately as (participant, instrument,
+    # occasion), and the local days an occasion must overlap to be planned now.
+    program_starts: dict[int, date] = field(default_factory=dict)
+    cohort_meetings: dict[int, list[MeetingTime]] = field(default_factory=dict)
+    submitted: set[tuple[int, str, str]] = field(default_factory=set)
+    occasion_days: tuple[date, date] | None = None
 
 
 def recipient_for(
@@ -58,12 +74,17 @@ def planning_data(
     horizon: timedelta,
     survey_reach_days: int,
     default_quiet: tuple[time | None, time | None] = (None, None),
+    questionnaire_days: int = 0,
 ) -> PlanningData:
     """Meetings near `now`, the active participants of their cohorts and of cohorts due a survey.
 
     Every lookup that depends on who is planned for names them by a subquery, never by a list of
     their ids: a list puts one bind parameter per person in the statement, and PostgreSQL refuses
-    more than 65,535 of them (SQLite's default build 32,766)."""
+    more than 65,535 of them (SQLite's default build 32,766).
+
+    `questionnaire_days`, the longest window of any questionnaire the program schedules (0 for
+    none), adds two queries: the cohorts' meetings (weekly occasions open on them) and the
+    questionnaires sent in that many days (none sent earlier can be for an occasion open now)."""
     near = (
         Meeting.status != "cancelled",
         Meeting.starts_at.between(now - timedelta(days=10), now + horizon + timedelta(days=2)),
@@ -170,6 +191,11 @@ def planning_data(
     by_cohort: dict[int, list[Participant]] = {}
     for participant in participants:
         by_cohort.setdefault(participant.cohort_id, []).append(participant)
+    questionnaires = (
+        _questionnaire_data(db, now, horizon, planned_ids, planned_for, questionnaire_days)
+        if questionnaire_days and participants
+        else {}
+    )
     return PlanningData(
         meetings=meetings,
         recipients={
@@ -181,7 +207,53 @@ def planning_data(
         facilitators_by_site=facilitators,
         survey_starts=survey_starts,
         moved_at=moved_at,
+        program_starts=starts if questionnaires else {},
+        **questionnaires,
     )
+
+
+def _questionnaire_data(
+    db: Session, now: datetime, horizon: timedelta, planned_ids, planned_for, window_days: int
+) -> dict:
+    """What questionnaire reminders need, in two queries whatever the number of people."""
+    cohort_meetings: dict[int, list[MeetingTime]] = {}
+    for cohort_id, week, starts_at in db.execute(
+        select(Meeting.cohort_id, Meeting.week, Meeting.starts_at)
+        .where(
+            Meeting.cohort_id.in_(
+                select(Participant.cohort_id)
+                .join(User, User.id == Participant.user_id)
+                .where(*planned_for)
+            )
+        )
+        .order_by(Meeting.cohort_id, Meeting.week)
+    ):
+        cohort_meetings.setdefault(cohort_id, []).append(MeetingTime(week, starts_at))
+    # An occasion open now opened at most window_days ago (a day more for timezones), and
+    # nothing about it was sent before it opened.
+    sent_since = now - timedelta(days=window_days + 1)
+    submitted = {
+        (pid, instrument, occasion)
+        for pid, instrument, occasion in db.execute(
+            select(
+                InstrumentResponse.participant_id,
+                InstrumentResponse.instrument,
+                InstrumentResponse.occasion,
+            ).where(
+                InstrumentResponse.participant_id.in_(planned_ids),
+                InstrumentResponse.submitted_at >= sent_since,
+            )
+        )
+    }
+    return {
+        "cohort_meetings": cohort_meetings,
+        "submitted": submitted,
+        # Every site's local date lies within a day of the UTC one.
+        "occasion_days": (
+            (now - timedelta(days=1)).date(),
+            (now + horizon + timedelta(days=1)).date(),
+        ),
+    }
 
 
 def outbox_page(db: Session, status: str, limit: int) -> tuple[list[Reminder], dict[str, int]]:

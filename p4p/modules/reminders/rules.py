@@ -23,6 +23,10 @@ class Settings:
     survey_months: tuple[int, ...] = (2, 4, 6)
     survey_window_days: int = 14
     survey_repeat_days: tuple[int, ...] = (0, 4, 9)
+    questionnaire_hour: int = 10
+    # A second reminder the day before a questionnaire's last day, only when that is at least
+    # this many days after it opened (a 3-day weekly window gets one message, not two in a row).
+    questionnaire_nudge_after_days: int = 3
     digest_hours: int = 3
     quiet_start: time | None = time(21, 0)
     quiet_end: time | None = time(8, 0)
@@ -238,6 +242,66 @@ def survey_round(key: str) -> tuple[str, int] | None:
     if kind != ReminderKind.SURVEY or not (marker and months.isdigit() and number.isdigit()):
         return None
     return ":".join([kind, f"s{months}", *rest]), int(number)
+
+
+def questionnaire_target(instrument: str, occasion: str, opens_on: date) -> str:
+    """ "peg.week-3@2026-03-16": the opening day is part of it, so an occasion that moves (its
+    week's meeting moved) cancels its unsent reminders and plans new ones."""
+    return f"{instrument}.{occasion}@{opens_on.isoformat()}"
+
+
+def questionnaire_reminders(
+    recipient: Recipient,
+    instrument: str,
+    occasion: str,
+    opens_on: date,
+    last_day: date,
+    settings: Settings,
+) -> list[Planned]:
+    """A questionnaire's occasion is open (instruments.service.occasions_of): one reminder on
+    its first day and, in a long enough window, a nudge the day before its last day. Both are
+    void once the window closes (local midnight after its last day)."""
+    closes = _local_midnight(last_day + timedelta(days=1), recipient.timezone)
+    target = questionnaire_target(instrument, occasion, opens_on)
+    rounds = [(1, opens_on)]
+    nudge_day = last_day - timedelta(days=1)
+    if (nudge_day - opens_on).days >= settings.questionnaire_nudge_after_days:
+        rounds.append((2, nudge_day))
+    payload = {
+        "instrument": instrument,
+        "occasion": occasion,
+        "opens_on": opens_on.isoformat(),
+        "last_day": last_day.isoformat(),
+    }
+    planned = []
+    for number, day in rounds:
+        due = at_local(day, settings.questionnaire_hour, recipient.timezone)
+        planned += for_channels(
+            recipient,
+            ReminderKind.QUESTIONNAIRE,
+            f"{target}r{number}",
+            due,
+            closes,
+            {**payload, "round": number},
+        )
+    return planned
+
+
+def questionnaire_round(key: str) -> tuple[str, int] | None:
+    """("questionnaire:peg.week-3:u5:email", 2) for "questionnaire:peg.week-3@2026-03-16r2:u5:email":
+    the series (one person, channel, questionnaire and occasion, whatever day it opens) and the
+    round's number; None for other keys."""
+    kind, target, *rest = key.split(":")
+    about, at, day_and_round = target.partition("@")
+    _day, marker, number = day_and_round.rpartition("r")
+    if kind != ReminderKind.QUESTIONNAIRE or not (at and marker and number.isdigit()):
+        return None
+    return ":".join([kind, about, *rest]), int(number)
+
+
+def series_round(key: str) -> tuple[str, int] | None:
+    """The series and round number of a survey's or a questionnaire's reminder; None otherwise."""
+    return survey_round(key) or questionnaire_round(key)
 
 
 def digest_reminder(

@@ -15,6 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from p4p.local_time import local_datetime
+from p4p.modules.instruments.service import occasions_of
+from p4p.modules.participants.service import states_of_weeks
 from p4p.modules.reminders import rules
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
@@ -98,6 +101,83 @@ def desired(data, settings: rules.Settings, program) -> list[rules.Planned]:
             data.done_surveys[participant_id],
             settings,
         )
+    return planned + questionnaire_reminders(data, settings, program)
+
+
+# The occasions the app asks (instruments.service.occasions_of): not before or after a session yet.
+ASKED_OCCASIONS = ("at_enrolment", "weekly", "months")
+
+
+def _scheduled(program):
+    return [
+        occasion
+        for instrument in program.instruments.values()
+        for occasions in instrument.schedule.values()
+        for occasion in occasions
+        if occasion.kind in ASKED_OCCASIONS
+    ]
+
+
+def questionnaire_window_days(program) -> int:
+    """The longest window of any questionnaire occasion the program asks; 0 when none."""
+    return max((occasion.window_days for occasion in _scheduled(program)), default=0)
+
+
+def questionnaire_reach_days(program) -> int:
+    """How far back a questionnaire occasion still open now can count from (a person's start)."""
+    return max(
+        (max(o.months, default=0) * 31 + o.window_days for o in _scheduled(program)), default=0
+    )
+
+
+def questionnaire_reminders(data, settings: rules.Settings, program) -> list[rules.Planned]:
+    """Each open (or soon open) questionnaire occasion not yet sent, for everyone reachable.
+    The weeks of a cohort are worked out once for all its people."""
+    if data.occasion_days is None:
+        return []
+    first_day, last_day = data.occasion_days
+    planned: list[rules.Planned] = []
+    for cohort_id, participants in data.participants_by_cohort.items():
+        states_by_arm: dict[str, list] = {}
+        for participant in participants:
+            recipient = data.recipients[participant.id]
+            arm = participant.arm
+            asked = [i for i in program.instruments.values() if i.schedule.get(arm)]
+            if not recipient.channels or not asked or arm not in program.arms:
+                continue
+            if arm not in states_by_arm:
+                states_by_arm[arm] = states_of_weeks(
+                    program.arm(arm).weeks,
+                    data.cohort_meetings.get(cohort_id, []),
+                    recipient.timezone,
+                    set(),
+                    first_day,
+                    program.arm(arm).rhythm,
+                )
+            enrolled_on = local_datetime(participant.enrolled_at, recipient.timezone).date()
+            start = data.program_starts.get(participant.id, enrolled_on)
+            for instrument in asked:
+                for occasion in occasions_of(
+                    instrument, arm, states_by_arm[arm], start, enrolled_on
+                ):
+                    if occasion.last_day < first_day or occasion.opens_on > last_day:
+                        continue
+                    if (participant.id, instrument.key, occasion.occasion) in data.submitted:
+                        continue
+                    planned += [
+                        reminder
+                        for reminder in rules.questionnaire_reminders(
+                            recipient,
+                            instrument.key,
+                            occasion.occasion,
+                            occasion.opens_on,
+                            occasion.last_day,
+                            settings,
+                        )
+                        # A round due before they enrolled was not theirs (they hear of the
+                        # occasion on their home page), and would go at once, at any hour.
+                        if reminder.due_at >= participant.enrolled_at
+                    ]
     return planned
 
 
@@ -122,8 +202,18 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
     """Insert what should exist within the horizon; cancel planned rows that should not."""
     settings = settings_from(config)
     horizon = timedelta(hours=int(config["REMINDER_HORIZON_HOURS"]))
-    reach = max(settings.survey_months, default=0) * 31 + settings.survey_window_days
-    data = planning_data(db, now, horizon, reach, default_quiet_hours(config))
+    reach = max(
+        max(settings.survey_months, default=0) * 31 + settings.survey_window_days,
+        questionnaire_reach_days(program),
+    )
+    data = planning_data(
+        db,
+        now,
+        horizon,
+        reach,
+        default_quiet_hours(config),
+        questionnaire_days=questionnaire_window_days(program),
+    )
     wanted = {
         p.key: p
         for p in desired(data, settings, program)

@@ -65,7 +65,11 @@ def why_expired(db: Session, reminder: Reminder, now: datetime) -> str | None:
 
 
 def superseded_by(db: Session, reminder: Reminder, now: datetime) -> str | None:
-    """One message per survey at a time: not if another round of it went in the last day."""
+    """One message per survey at a time: not if another round of it went in the last day. A
+    questionnaire's first round is not sent either if any round of that occasion already went
+    (the occasion moved after its first reminder: the person was told once)."""
+    if rules.questionnaire_round(reminder.key) is not None:
+        return _questionnaire_told(db, reminder, now)
     series = rules.survey_round(reminder.key)
     if series is None:
         return None
@@ -86,19 +90,49 @@ def superseded_by(db: Session, reminder: Reminder, now: datetime) -> str | None:
     return None
 
 
+def _like_escaped(text: str) -> str:
+    """Instrument keys have underscores, a LIKE pattern's one-character wildcard."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _questionnaire_told(db: Session, reminder: Reminder, now: datetime) -> str | None:
+    found = rules.questionnaire_round(reminder.key)
+    assert found is not None  # the caller checked
+    series, number = found
+    siblings = db.execute(
+        select(Reminder.key, Reminder.sent_at, Reminder.claimed_at).where(
+            Reminder.user_id == reminder.user_id,
+            Reminder.channel == reminder.channel,
+            Reminder.kind == ReminderKind.QUESTIONNAIRE,
+            Reminder.id != reminder.id,
+            Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
+            Reminder.key.like(f"{_like_escaped(reminder.key.partition('@')[0])}@%", escape="\\"),
+        )
+    ).all()
+    for key, sent_at, claimed_at in siblings:
+        went_at = sent_at or claimed_at
+        sibling = rules.questionnaire_round(key)
+        if sibling is None or sibling[0] != series or went_at is None:
+            continue
+        if number == 1 or went_at > now - SERIES_GAP:
+            return f"superseded: {key} went at {went_at.isoformat()}"
+    return None
+
+
 def supersede_overdue_rounds(db: Session, now: datetime) -> list[tuple[int, str]]:
-    """Overdue rounds of one series collapse into the latest: (id, reason) for each older one."""
+    """Overdue rounds of one series (a survey's, a questionnaire occasion's) collapse into the
+    latest: (id, reason) for each older one."""
     due = db.execute(
         select(Reminder.id, Reminder.key).where(
             Reminder.status == ReminderStatus.PLANNED,
-            Reminder.kind == ReminderKind.SURVEY,
+            Reminder.kind.in_((ReminderKind.SURVEY, ReminderKind.QUESTIONNAIRE)),
             Reminder.due_at <= now,
         )
     ).all()
     latest: dict[str, tuple[int, int, str]] = {}
     older: list[tuple[int, str]] = []  # (id, series) of each round a later one replaces
     for reminder_id, key in due:
-        found = rules.survey_round(key)
+        found = rules.series_round(key)
         if found is None:
             continue
         series, number = found

@@ -25,12 +25,13 @@ from p4p.i18n import LANGUAGE_NAMES
 from p4p.messaging.sms import signed_by_provider
 from p4p.modules.auth.models import STAFF_ROLES, Role, User
 from p4p.modules.auth.service import set_language
+from p4p.modules.curriculum.service import get_program
 from p4p.modules.reminders import preferences
 from p4p.modules.reminders.forms import KIND_LABELS, PreferencesForm
 from p4p.modules.reminders.messages import read_stop_token
 from p4p.modules.reminders.models import Reminder, ReminderKind, ReminderStatus
 from p4p.modules.reminders.queries import outbox_page
-from p4p.modules.reminders.service import retry_failed
+from p4p.modules.reminders.service import questionnaire_window_days, retry_failed
 from p4p.modules.reminders.surveys import mark_survey_done
 from p4p.views import form_page
 
@@ -84,6 +85,8 @@ def _kinds_switched_off() -> set[str]:
     off = set()
     if not int(current_app.config.get("REMINDER_SOON_HOURS") or 0):
         off.add(str(ReminderKind.MEETING_SOON))
+    if not questionnaire_window_days(get_program()):  # the study asks no questionnaire in the app
+        off.add(str(ReminderKind.QUESTIONNAIRE))
     return off
 
 

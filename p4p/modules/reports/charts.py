@@ -89,16 +89,6 @@ def occasion_short_label(occasion: str) -> str:
     return _("Start")
 
 
-def occasion_label(occasion: str) -> str:
-    """A time point in the numbers table: "Week 3", "2 months", "Enrolment"."""
-    kind, _dash, number = occasion.partition("-")
-    if kind == "week":
-        return _("Week %(n)d", n=int(number))
-    if kind == "month":
-        return _("%(n)d months", n=int(number))
-    return _("Enrolment")
-
-
 @dataclass(frozen=True)
 class QuestionnaireCharts:
     outcomes: InstrumentOutcomes

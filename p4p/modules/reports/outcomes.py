@@ -146,7 +146,7 @@ def _count_person(person, meetings, asked, outcomes, sent, scope, program, now) 
         return
     timezone = scope.timezone_of(person.site_id)
     today = local_today(now, timezone)
-    states = states_of_weeks(arm.weeks, meetings, timezone, set(), today, program.cadence_days)
+    states = states_of_weeks(arm.weeks, meetings, timezone, set(), today, arm.rhythm)
     start = program_start_of(meetings, person.enrolled_at, timezone)
     enrolled_on = local_datetime(person.enrolled_at, timezone).date()
     left_on = local_datetime(person.withdrawn_at, timezone).date() if person.withdrawn_at else None

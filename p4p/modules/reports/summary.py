@@ -114,7 +114,7 @@ def _meetings_and_heads(arms, meetings, heads, scope, program, now) -> dict:
         enrolled, withdrawn = heads.get(cohort_id, (0, 0))
         arm.enrolled += enrolled
         arm.withdrawn += withdrawn
-        spans = week_windows(rows, timezone, arm.weeks, program.cadence_days)
+        spans = week_windows(rows, timezone, arm.weeks, program.arm(rows[0].arm).rhythm)
         today = local_today(now, timezone)
         # People who enrolled after a week's meeting started are not yet enrolled for it.
         by_then = {m.week: m.enrolled_by_then for m in rows if m.in_range}

@@ -24,6 +24,7 @@ from p4p.forms import ConfirmForm
 from p4p.modules.attendance.labels import STATUS_LABELS, STATUS_SYMBOLS
 from p4p.modules.auth.models import STAFF_ROLES, Role
 from p4p.modules.curriculum.service import get_program
+from p4p.modules.instruments import shown
 from p4p.modules.reports import answers, charts, exports, grid, redcap
 from p4p.modules.reports.forms import ExportForm, filter_form
 from p4p.modules.reports.outcomes import questionnaire_outcomes
@@ -89,7 +90,7 @@ def _summary_page(site_id: int | None = None):
         dose_charts=charts.dose_charts(report),
         practice_charts=charts.practice_charts(report),
         questionnaires=questionnaires,
-        occasion_label=charts.occasion_label,
+        occasion_label=shown.occasion_label,
     )
 
 

@@ -9,10 +9,15 @@ from datetime import datetime
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from babel.dates import get_day_names
+from babel.lists import format_list
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from p4p.modules.curriculum.models import SessionRhythm
 from p4p.modules.sites.models import Cohort, Meeting, MeetingMode, MeetingStatus, Site
 
 # Files in the zoneinfo folder that are not places: never a site's timezone.
@@ -62,6 +67,16 @@ def cohort_name_problems(db: Session, name: str, cohort_id: int | None = None) -
     if db.scalar(taken) is not None:
         return {"name": _l("Another cohort already has this name.")}
     return {}
+
+
+def cohort_weekday_problems(rhythm: SessionRhythm, weekday: int) -> dict:
+    """A cohort of an arm that meets on named weekdays starts on one of them (its first meeting
+    is on the chosen weekday, and the rest follow the arm's days)."""
+    if not rhythm.weekdays or weekday in rhythm.weekdays:
+        return {}
+    names = get_day_names("wide", locale=str(get_locale() or "en"))
+    days = format_list([names[day] for day in rhythm.weekdays], locale=str(get_locale() or "en"))
+    return {"weekday": _("This program meets on %(days)s: choose one of those days.", days=days)}
 
 
 def video_link_problems(cohort: Cohort, video_link: str | None, now: datetime) -> dict:

@@ -1,6 +1,6 @@
 """What the coordinator's site, cohort and meeting pages show, in a fixed number of queries."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import case, func, select
@@ -11,6 +11,7 @@ from p4p.modules.auth.models import User
 from p4p.modules.participants.models import Participant
 from p4p.modules.sites.checks import timezone_names
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, Site
+from p4p.pagination import Page, paginate
 
 
 def all_sites(db: Session) -> list[Site]:
@@ -54,29 +55,41 @@ class CohortRow:
     withdrawn: int
 
 
-def cohort_rows(db: Session, site_id: int | None = None, arm: str | None = None) -> list[CohortRow]:
-    """Cohorts (filtered by site and arm) with their dates and head counts: three queries."""
+# A coordinator scans a screenful; the rest are a page away (a national study has thousands).
+COHORTS_PER_PAGE = 50
+
+
+def cohort_rows(
+    db: Session, site_id: int | None = None, arm: str | None = None, page_number: int = 1
+) -> Page:
+    """One page of cohorts (filtered by site and arm), newest first, as CohortRows with their
+    first and last meeting and head counts: three queries, and no meetings loaded."""
+    dates = (
+        select(
+            Meeting.cohort_id,
+            func.min(Meeting.starts_at).label("first"),
+            func.max(Meeting.starts_at).label("last"),
+        )
+        .group_by(Meeting.cohort_id)
+        .subquery()
+    )
     query = (
-        select(Cohort)
-        .options(joinedload(Cohort.site), selectinload(Cohort.meetings))
+        select(Cohort, dates.c.first, dates.c.last)
+        .outerjoin(dates, dates.c.cohort_id == Cohort.id)
+        .options(joinedload(Cohort.site))
         .order_by(Cohort.start_date.desc(), Cohort.name)
     )
     if site_id is not None:
         query = query.where(Cohort.site_id == site_id)
     if arm:
         query = query.where(Cohort.arm == arm)
-    cohorts = list(db.scalars(query))
-    counts = _head_counts(db, [cohort.id for cohort in cohorts])
-    rows = []
-    for cohort in cohorts:
-        starts = [meeting.starts_at for meeting in cohort.meetings]
-        active, withdrawn = counts.get(cohort.id, (0, 0))
-        rows.append(
-            CohortRow(
-                cohort, min(starts, default=None), max(starts, default=None), active, withdrawn
-            )
-        )
-    return rows
+    page = paginate(db, query, page_number, COHORTS_PER_PAGE, rows=True)
+    counts = _head_counts(db, [cohort.id for cohort, _first, _last in page.items])
+    rows = [
+        CohortRow(cohort, first, last, *counts.get(cohort.id, (0, 0)))
+        for cohort, first, last in page.items
+    ]
+    return replace(page, items=rows)
 
 
 def _head_counts(db: Session, cohort_ids: list[int]) -> dict[int, tuple[int, int]]:

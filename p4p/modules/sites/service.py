@@ -11,8 +11,13 @@ from p4p.access import visible_site_ids
 from p4p.local_time import local_datetime, to_utc
 from p4p.modules.audit.service import record, record_change
 from p4p.modules.auth.models import User
-from p4p.modules.curriculum.models import Program
-from p4p.modules.sites.checks import cohort_name_problems, site_problems, video_link_problems
+from p4p.modules.curriculum.models import Program, SessionRhythm
+from p4p.modules.sites.checks import (
+    cohort_name_problems,
+    cohort_weekday_problems,
+    site_problems,
+    video_link_problems,
+)
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting, MeetingStatus, Site
 from p4p.problems import raise_if_any
 
@@ -22,17 +27,16 @@ def first_meeting_date(start_date: date, weekday: int) -> date:
     return start_date + timedelta(days=(weekday - start_date.weekday()) % 7)
 
 
-def schedule(cohort: Cohort, site: Site, weeks, cadence_days: int) -> list[tuple[int, datetime]]:
-    """(week, UTC start) for each week: the same local time every cadence, across DST changes."""
+def schedule(
+    cohort: Cohort, site: Site, weeks, rhythm: SessionRhythm
+) -> list[tuple[int, datetime]]:
+    """(week, UTC start) for each session: on the arm's rhythm from the first meeting, at the same
+    local time across DST changes."""
     first = first_meeting_date(cohort.start_date, cohort.weekday)
+    dates = rhythm.dates(first, len(weeks))
     return [
-        (
-            week,
-            to_utc(
-                first + timedelta(days=cadence_days * index), cohort.local_start_time, site.timezone
-            ),
-        )
-        for index, week in enumerate(weeks)
+        (week, to_utc(day, cohort.local_start_time, site.timezone))
+        for week, day in zip(weeks, dates, strict=True)
     ]
 
 
@@ -134,7 +138,12 @@ def create_cohort(
     Cohort names are unique (roster files name the cohort), so a taken name is a Problem.
     """
     arm_def = program.arm(arm)
-    raise_if_any(cohort_name_problems(db, name))
+    raise_if_any(
+        {
+            **cohort_name_problems(db, name),
+            **cohort_weekday_problems(arm_def.rhythm, weekday),
+        }
+    )
     duration = duration_minutes or program.session_minutes
     cohort = Cohort(
         site=site,
@@ -148,7 +157,7 @@ def create_cohort(
         video_link=video_link,
     )
     mode = "video" if video_link and not location else "in_person"
-    for week, starts_at in schedule(cohort, site, arm_def.weeks, program.cadence_days):
+    for week, starts_at in schedule(cohort, site, arm_def.weeks, arm_def.rhythm):
         cohort.meetings.append(
             Meeting(week=week, starts_at=starts_at, duration_minutes=duration, mode=mode)
         )

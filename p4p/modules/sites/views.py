@@ -2,6 +2,7 @@
 editing a site (its time zone retimes every upcoming meeting) is a study setting, for admins."""
 
 from babel.dates import get_day_names
+from babel.lists import format_list
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -25,6 +26,7 @@ from p4p.modules.sites.forms import (
     SiteForm,
 )
 from p4p.modules.sites.models import MeetingMode
+from p4p.pagination import requested_page
 from p4p.views import form_page, problems_on
 
 bp = Blueprint("sites", __name__, url_prefix="/admin")
@@ -33,7 +35,15 @@ bp = Blueprint("sites", __name__, url_prefix="/admin")
 @bp.context_processor
 def _day_names():
     # Monday is 0 in both Python and Babel, as in Cohort.weekday.
-    return {"day_names": get_day_names("wide", locale=str(get_locale() or "en"))}
+    locale = str(get_locale() or "en")
+    names = get_day_names("wide", locale=locale)
+
+    def meeting_days(cohort) -> str:
+        """ "Tuesday", or "Monday and Thursday" for a cohort of an arm that meets on those."""
+        days = get_program().arm(cohort.arm).rhythm.weekdays or (cohort.weekday,)
+        return format_list([names[day] for day in days], locale=locale)
+
+    return {"day_names": names, "meeting_days": meeting_days}
 
 
 def _text(value: str | None) -> str | None:
@@ -99,11 +109,11 @@ def cohorts():
     arms = get_program().arms.values()
     form = CohortFilterForm(request.args, sites=queries.all_sites(db), arms=arms)
     valid = form.validate()
-    rows = []
+    page = None
     if valid:
         site_id = int(form.site.data) if form.site.data else None
-        rows = queries.cohort_rows(db, site_id=site_id, arm=form.arm.data or None)
-    return render_template("coordinator/cohorts.html", form=form, rows=rows), 200 if valid else 422
+        page = queries.cohort_rows(db, site_id, form.arm.data or None, requested_page())
+    return render_template("coordinator/cohorts.html", form=form, page=page), 200 if valid else 422
 
 
 @bp.route("/cohorts/new", methods=["GET", "POST"])

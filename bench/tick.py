@@ -1,0 +1,78 @@
+"""One reminder tick in a process of its own, as the scheduler's would be: `plan` at a moment,
+or `move-and-plan` (a coordinator moves the next meeting of 50 cohorts by an hour, then the
+tick), or `send` (until killed: the runner counts what went). Prints one JSON line with the
+tick's seconds, queries and the process's peak memory, so each figure is the tick's own and
+not the benchmark's.
+
+Settings come from the runner's environment (P4P_BENCH_*), as for bench/wsgi.py.
+"""
+
+import json
+import resource
+import sys
+import time
+from datetime import datetime, timedelta
+
+from sqlalchemy import event, select
+from wsgi import create_bench_app
+
+MOVED_COHORTS = 50
+
+
+def _move_next_meetings(db, now: datetime) -> int:
+    from seed import COORDINATOR
+
+    from p4p.modules.auth.models import User
+    from p4p.modules.sites.meetings import move_meeting
+    from p4p.modules.sites.models import Meeting
+
+    coordinator_id = db.scalar(select(User.id).where(User.email == COORDINATOR))
+    upcoming = db.scalars(
+        select(Meeting)
+        .where(Meeting.starts_at > now + timedelta(hours=2), Meeting.status == "scheduled")
+        .order_by(Meeting.starts_at, Meeting.id)
+        .limit(MOVED_COHORTS)
+    ).all()
+    for meeting in upcoming:
+        move_meeting(
+            db, meeting, meeting.starts_at + timedelta(hours=1), "bench", coordinator_id, now
+        )
+    db.commit()
+    return len(upcoming)
+
+
+def main(action: str, moment_text: str) -> None:
+    from p4p.db import session as db
+    from p4p.modules.reminders.tasks import plan_now, send_now
+
+    moment = datetime.fromisoformat(moment_text)
+    app = create_bench_app()
+    # Messages go to files, as the issue's "file sender" figure: the sending, not a network.
+    app.config.update(MAIL_BACKEND="file", SMS_BACKEND="file")
+    queries = [0]
+    event.listen(
+        app.extensions["p4p.engine"],
+        "before_cursor_execute",
+        lambda *_args: queries.__setitem__(0, queries[0] + 1),
+    )
+    with app.app_context():
+        found: dict = {}
+        if action == "move-and-plan":
+            found["moved"] = _move_next_meetings(db, moment)
+        queries[0] = 0
+        started = time.perf_counter()
+        if action in ("plan", "move-and-plan"):
+            result = plan_now(moment)
+            found.update(inserted=result.inserted, cancelled=result.cancelled)
+        elif action == "send":
+            found["sent"] = send_now(moment).sent
+        else:
+            raise SystemExit(f"unknown action {action!r}")
+        seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    print(json.dumps({"seconds": round(seconds, 3), "queries": queries[0],
+                      "peak_mb": round(peak_mb), **found}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
