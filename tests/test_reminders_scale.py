@@ -136,10 +136,14 @@ def test_a_study_beyond_every_parameter_limit_is_planned_in_full(app, factory, d
 
     week_open = datetime(2026, 3, 16, 13, 0, tzinfo=UTC)  # 08:00 in Chicago on the day
     nudge = datetime(2026, 3, 15, 23, 0, tzinfo=UTC)  # week 3's second practice nudge, 18:00
+    # The shipped PEG: week 3's opened on 9 March (10:00 in Chicago) and is nudged on the 14th,
+    # the day before its last; week 4's opens with the week. Overdue rounds collapse when sent.
+    peg = {datetime(2026, 3, day, 15, 0, tzinfo=UTC) for day in (9, 14, 16)}
     expected = {
         ("meeting-eve", "email", WEEK4_EVE),
         ("week-open", "email", week_open),
         ("practice", "email", nudge),
+        *(("questionnaire", "email", due) for due in peg),
     }
     assert _outbox(db, plain.user_id) == expected
     bulk_person = db.get_one(Participant, crowd["reachable"])
@@ -148,11 +152,12 @@ def test_a_study_beyond_every_parameter_limit_is_planned_in_full(app, factory, d
     assert _outbox(db, texted.user_id) == {
         ("meeting-eve", "sms", WEEK4_EVE),
         ("practice", "sms", nudge),
+        *(("questionnaire", "sms", due) for due in peg),
     }
     assert _outbox(db, db.get_one(Participant, crowd["withdrawn"]).user_id) == set()
     assert _outbox(db, facilitator.id) == {("digest", "email", WEEK4_START - timedelta(hours=3))}
     # plain, practiced, texted, the four in the crowd with an email, the facilitator
-    assert len(reminders(db, status="planned")) == 3 + 2 + 2 + 4 * 3 + 1
+    assert len(reminders(db, status="planned")) == 6 + 5 + 5 + 4 * 6 + 1
     assert result.inserted == len(reminders(db))
 
     again = plan_at(app, NOON_15TH)  # the next tick: nothing new, nothing to cancel

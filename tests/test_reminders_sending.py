@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+import pytest
 from reminder_helpers import (
     WEEK4_EVE,
     WEEK4_START,
@@ -16,6 +17,13 @@ from reminder_helpers import (
 from smtp_server import SmtpServer, free_port
 
 from p4p.modules.reminders.sending import claim_due
+
+
+@pytest.fixture(autouse=True)
+def _no_questionnaires(app, monkeypatch):
+    """Sending is judged here on meeting reminders, counted message by message; the shipped
+    PEG's own reminders (tests/test_reminders_questionnaires.py) would be counted with them."""
+    monkeypatch.delitem(app.extensions["p4p.program"].instruments, "peg")
 
 
 def _eve_mails(smtp):
