@@ -226,7 +226,9 @@ def _history(
                 pain = max(1, pain - rng.choice([0, 0, 1]))
                 db.add(_check_in(check_in, participant, meeting, pain))
             first_day = meeting.starts_at.date()
-            for offset in range(program.cadence_days):
+            # Practice on the days until the next session would fall (a week, or 3-4 days twice
+            # a week).
+            for offset in range(arm.rhythm.days_after_last(first_day)):
                 day = first_day + timedelta(days=offset)
                 if day > today or rng.random() > engagement * 0.8:
                     continue

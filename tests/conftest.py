@@ -268,6 +268,13 @@ def participant_client(client, participant):
     return client
 
 
+@pytest.fixture
+def without_questionnaires(app, monkeypatch):
+    """The study without the shipped PEG: for tests that count every message a person gets and
+    are about another kind (the PEG's own reminders: tests/test_reminders_questionnaires.py)."""
+    monkeypatch.delitem(app.extensions["p4p.program"].instruments, "peg")
+
+
 # A PEG whose weekly window is 3 days (the shipped one is open 7): tests whose dates need a week's
 # questionnaire to close before the next opens, and a weekly window too short for a nudge.
 PEG_SCHEDULE = {

@@ -142,7 +142,7 @@ def test_saves_that_change_nothing_write_no_entry(app, db, factory, client):
     assert len(events(db, "meeting-delivery")) == 1
     person = app.test_client()
     login(person, participant.user.email)
-    kinds = ["meeting-eve", "week-open", "practice", "survey"]
+    kinds = ["meeting-eve", "week-open", "practice", "survey", "questionnaire"]
     choices = {"language": "en", "email_on": "y", "sms_on": "y", "kinds_on": kinds}
     assert person.post("/preferences", data=choices).status_code == 302
     assert events(db, "reminder-preferences") == []

@@ -14,6 +14,9 @@ from p4p.local_time import local_datetime
 from p4p.modules.reminders.models import ReminderPreference
 from p4p.modules.sites.models import MeetingStatus
 
+# Notices are counted message by message; the PEG's own reminders would be counted with them.
+pytestmark = pytest.mark.usefixtures("without_questionnaires")
+
 PHONE = "+13125550142"
 
 

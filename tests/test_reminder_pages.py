@@ -34,7 +34,7 @@ def test_participant_chooses_channels_kinds_and_quiet_hours(factory, db, client)
     saved = _preference(db, participant.user_id)
     assert (saved.email_on, saved.sms_on) == (True, False)
     # "A few hours before" is not offered while REMINDER_SOON_HOURS is 0, so it keeps its default.
-    assert set(saved.kinds_off) == {"week-open", "practice", "digest"}
+    assert set(saved.kinds_off) == {"week-open", "practice", "questionnaire", "digest"}
     assert (saved.quiet_start, saved.quiet_end) == (time(20), time(9))
     assert (
         db.scalar(select(AuditEvent).where(AuditEvent.action == "reminder-preferences")) is not None

@@ -18,12 +18,8 @@ from smtp_server import SmtpServer, free_port
 
 from p4p.modules.reminders.sending import claim_due
 
-
-@pytest.fixture(autouse=True)
-def _no_questionnaires(app, monkeypatch):
-    """Sending is judged here on meeting reminders, counted message by message; the shipped
-    PEG's own reminders (tests/test_reminders_questionnaires.py) would be counted with them."""
-    monkeypatch.delitem(app.extensions["p4p.program"].instruments, "peg")
+# Sending is judged here on meeting reminders, counted message by message.
+pytestmark = pytest.mark.usefixtures("without_questionnaires")
 
 
 def _eve_mails(smtp):
