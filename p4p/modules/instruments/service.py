@@ -319,7 +319,7 @@ def submit(db: Session, due: DueQuestionnaire, language: str, now: datetime) -> 
     missing = missing_required(due.instrument, due.response)
     if missing or due.response is None:
         raise Problems(
-            {item.name: item.text.get(language) or item.text["en"] for item in missing}
+            {item.name: in_language(item.text, language) for item in missing}
             or {ANSWER_FIELD: _l("Please answer the questions first.")}
         )
     response = due.response

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from p4p.charts import Chart, bar_chart
+from p4p.modules.instruments.service import in_language
 from p4p.modules.reports.figures import ArmFigures, SummaryReport
 from p4p.modules.reports.grid import CohortGrid
 from p4p.modules.reports.outcomes import ArmOutcomes, InstrumentOutcomes
@@ -104,7 +105,7 @@ def questionnaire_charts(
     one chart per program, each score on one scale for both programs."""
     drawn = []
     for instrument in outcomes:
-        title = instrument.title.get(language) or instrument.title["en"]
+        title = in_language(instrument.title, language)
         labels = [(o, occasion_short_label(o)) for o in instrument.occasions]
         completion = [
             ArmChart(
