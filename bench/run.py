@@ -192,24 +192,26 @@ def _tick(env: dict, action: str, moment: datetime, timeout: float | None = None
 
 
 def measure_reminders(app, env: dict) -> dict[str, dict]:
-    """Reminder ticks in processes of their own: the first plan, a plan with nothing new a
-    minute later, one after a coordinator moved 50 meetings, then a sender for SEND_BUDGET
-    seconds (killed if still going; what it sent is counted in the outbox)."""
+    """Reminder ticks in processes of their own: the scheduler's first tick (every cohort), a
+    tick with nothing new a minute later (the cohorts whose turn came), one after a coordinator
+    moved 50 meetings, then a sender for SEND_BUDGET seconds (killed if still going; what it
+    sent is counted in the outbox)."""
     found = {}
-    first = _tick(env, "plan", NOW)
-    found["plan, first"] = emit("reminders plan, first tick", first["seconds"], first["queries"],
-                                first["inserted"], peak_mb=first["peak_mb"])  # fmt: skip
+    first = _tick(env, "plan-all", NOW)
+    found["plan, first"] = emit("reminders plan --all, the first tick", first["seconds"],
+                                first["queries"], first["inserted"], cohorts=first["cohorts"],
+                                peak_mb=first["peak_mb"])  # fmt: skip
     idle = _tick(env, "plan", NOW + timedelta(minutes=1))
     found["plan, nothing new"] = emit(
         "reminders plan, nothing new", idle["seconds"], idle["queries"], idle["inserted"],
-        peak_mb=idle["peak_mb"], target=TARGETS["plan, nothing new"],
+        cohorts=idle["cohorts"], peak_mb=idle["peak_mb"], target=TARGETS["plan, nothing new"],
         target_peak_mb=TARGETS["plan, peak MB"],
     )  # fmt: skip
     moved = _tick(env, "move-and-plan", NOW + timedelta(minutes=2))
     found["plan after 50 moves"] = emit(
         f"reminders plan after {moved['moved']} meetings moved", moved["seconds"],
         moved["queries"], moved["inserted"], cancelled=moved["cancelled"],
-        peak_mb=moved["peak_mb"], target=TARGETS["plan after 50 moves"],
+        cohorts=moved["cohorts"], peak_mb=moved["peak_mb"], target=TARGETS["plan after 50 moves"],
     )  # fmt: skip
     engine = app.extensions["p4p.engine"]
     with engine.begin() as connection:  # a clean count: nothing sent before this run

@@ -1,5 +1,6 @@
-"""One reminder tick in a process of its own, as the scheduler's would be: `plan` at a moment,
-or `move-and-plan` (a coordinator moves the next meeting of 50 cohorts by an hour, then the
+"""One reminder tick in a process of its own, as the scheduler's would be: `plan-all` (every
+cohort, as the scheduler's first tick), `plan` at a moment (what changed and the cohorts whose
+turn came), or `move-and-plan` (a coordinator moves the next meeting of 50 cohorts by an hour, then the
 tick), or `send` (until killed: the runner counts what went). Prints one JSON line with the
 tick's seconds, queries and the process's peak memory, so each figure is the tick's own and
 not the benchmark's.
@@ -61,9 +62,11 @@ def main(action: str, moment_text: str) -> None:
             found["moved"] = _move_next_meetings(db, moment)
         queries[0] = 0
         started = time.perf_counter()
-        if action in ("plan", "move-and-plan"):
-            result = plan_now(moment)
-            found.update(inserted=result.inserted, cancelled=result.cancelled)
+        if action in ("plan", "plan-all", "move-and-plan"):
+            result = plan_now(moment, everything=action == "plan-all")
+            found.update(
+                inserted=result.inserted, cancelled=result.cancelled, cohorts=result.cohorts
+            )
         elif action == "send":
             found["sent"] = send_now(moment).sent
         else:

@@ -80,9 +80,11 @@ def register_extensions(app: Flask) -> None:
     from p4p.i18n import select_locale, select_timezone
     from p4p.modules.auth import sessions as auth_sessions
     from p4p.modules.curriculum import service as curriculum
+    from p4p.modules.reminders import replanning
 
     app.extensions["p4p.clock"] = app.config.get("CLOCK") or system_clock
     db.init_app(app)
+    replanning.init_app(app)
     curriculum.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)

@@ -186,3 +186,23 @@ def staff_changes_audited(db, actions: list[StaffAction]) -> list[str]:
         for a in actions
         if (a.actor_id, a.entity, str(a.entity_id), a.at) not in events
     ]
+
+
+def planned_as_a_full_plan_would(app, moment) -> list[str]:
+    """A full re-plan at `moment`, rolled back, over the lead every reminder is promised (three
+    quarters of the horizon): each reminder it would add was lost by the ticks' incremental
+    planning, and each it would cancel was left standing by them."""
+    from p4p.modules.reminders.service import plan
+
+    hours = int(app.config["REMINDER_HORIZON_HOURS"])
+    config = {**app.config, "REMINDER_HORIZON_HOURS": hours * 3 // 4}
+    with app.app_context():
+        session = app.extensions["p4p.sessionmaker"]()
+        try:
+            result = plan(session, app.extensions["p4p.program"], moment, config)
+        finally:
+            session.rollback()
+            session.close()
+    return [f"a full plan at {moment} would add {key}" for key in result.new_keys] + [
+        f"a full plan at {moment} would cancel {key}" for key in result.keys
+    ]

@@ -37,6 +37,7 @@ class Trial:
         self.serial = 100
         self.log: list[str] = []  # the steps so far, to replay a finding by hand
         self.dose_changed = True  # whether a step since the last dose check could change it
+        self.ticked_at = None  # the moment of the last tick, until its planning is checked
         self.progress_turn = 0  # whose progress page the next dose check reads
 
     def close(self) -> None:
@@ -89,6 +90,7 @@ class Trial:
             moment = moment or self.clock()
             plan_now(moment)
             send_now(moment)
+        self.ticked_at = moment
 
     def tick(self) -> None:
         self.wire.run += 1
@@ -394,6 +396,13 @@ class Trial:
         reader = _pick(readers, self.progress_turn)  # one progress page per check, in turn
         return checks.dose_rows_agree(self.fresh(), self.staff.coordinator, [reader],
                                       self.app.extensions["p4p.program"], self.clock())  # fmt: skip
+
+    def planning_problems(self) -> list[str]:
+        """Only after a tick: what the tick's planning left is what a full plan would leave."""
+        moment, self.ticked_at = self.ticked_at, None
+        if moment is None:
+            return []
+        return checks.planned_as_a_full_plan_would(self.app, moment)
 
     def audit_problems(self) -> list[str]:
         return checks.staff_changes_audited(self.fresh(), self.actions)

@@ -14,6 +14,10 @@ Invariants, checked after every step:
   accounted for by exactly one sent reminder (a second copy is not);
 - dose_rows_agree: each person's attendance and weeks done agree between the records, the
   summary export, the REDCap export, the reports' figures and their own progress page;
+- ticks_plan_what_a_full_plan_would: after each tick (which plans only the cohorts something
+  changed for and those whose turn came), a full re-plan at that moment would neither add nor
+  cancel a reminder due within three quarters of the horizon, the lead every reminder is
+  promised (the rest of the horizon is planned as each cohort's turn comes);
 - staff_changes_audited: every change staff made (that the app accepted) has its audit event.
 
 A refusal (4xx with a message) is an outcome the model accepts; a 500 never is.
@@ -184,6 +188,10 @@ class SimulatedTrial(RuleBasedStateMachine):
     @invariant()
     def dose_rows_agree(self):
         self.trial.check("dose", self.trial.dose_problems())
+
+    @invariant()
+    def ticks_plan_what_a_full_plan_would(self):
+        self.trial.check("planning", self.trial.planning_problems())
 
     @invariant()
     def staff_changes_audited(self):

@@ -7,7 +7,7 @@ change to the list is audited with the sites before and after.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import NotFound
 
@@ -65,11 +65,14 @@ def set_facilitator_sites(
     old, new = site_ids_of(db, user.id), _known_site_ids(db, site_ids)
     if old == new:
         return False
-    db.execute(
-        delete(FacilitatorSite).where(
+    # Row by row, not a bulk DELETE: the reminder planner hears of a change through the flush
+    # (reminders.replanning), and this one ends the facilitator's digests at those sites.
+    for link in db.scalars(
+        select(FacilitatorSite).where(
             FacilitatorSite.user_id == user.id, FacilitatorSite.site_id.not_in(new)
         )
-    )
+    ):
+        db.delete(link)
     db.add_all(
         FacilitatorSite(user_id=user.id, site_id=site_id) for site_id in new if site_id not in old
     )

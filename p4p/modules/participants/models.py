@@ -18,7 +18,9 @@ class Participant(Base):
     study_id: Mapped[str] = mapped_column(String(40), unique=True)  # the trial's record ID
     # The arm is the randomisation result; the cohort must be of the same arm.
     arm: Mapped[str] = mapped_column(String(40))
-    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True)
+    # active_history: a move's old cohort is known at flush even when it was never loaded, so
+    # the reminder planner hears of both groups (reminders.replanning).
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id"), index=True, active_history=True)
     enrolled_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
 

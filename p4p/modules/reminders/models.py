@@ -75,6 +75,8 @@ class Reminder(Base):
     __table_args__ = (
         CheckConstraint("channel IN ('email', 'sms')", name="channel"),
         Index("ix_reminder_due", "status", "due_at"),
+        # The planner re-plans a few cohorts at a time and looks up only their planned rows.
+        Index("ix_reminder_cohort_status", "cohort_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,6 +86,8 @@ class Reminder(Base):
     )
     kind: Mapped[str] = mapped_column(String(20))
     channel: Mapped[str] = mapped_column(String(8))
+    # The cohort whose planning made it (None for what a request queued: account links, notices).
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohort.id", ondelete="SET NULL"))
     payload: Mapped[dict] = mapped_column(JSON)
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime]
@@ -130,3 +134,27 @@ class SurveyCompletion(Base):
     months: Mapped[int] = mapped_column(primary_key=True)
     done_at: Mapped[datetime]
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class ReminderPlanState(Base):
+    """When the planner last planned a cohort's reminders, and when that cohort's turn comes again.
+
+    No row: never planned (a new cohort), so its turn is now."""
+
+    __tablename__ = "reminder_plan_state"
+
+    cohort_id: Mapped[int] = mapped_column(
+        ForeignKey("cohort.id", ondelete="CASCADE"), primary_key=True
+    )
+    planned_at: Mapped[datetime]
+    replan_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ReplanRequest(Base):
+    """A change that may alter a cohort's reminders, queued in the transaction that made it
+    (reminders.replanning) and taken by the next planning tick."""
+
+    __tablename__ = "reminder_replan_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(ForeignKey("cohort.id", ondelete="CASCADE"))

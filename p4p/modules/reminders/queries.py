@@ -73,10 +73,12 @@ def planning_data(
     now: datetime,
     horizon: timedelta,
     survey_reach_days: int,
+    cohort_ids: list[int],
     default_quiet: tuple[time | None, time | None] = (None, None),
     questionnaire_days: int = 0,
 ) -> PlanningData:
-    """Meetings near `now`, the active participants of their cohorts and of cohorts due a survey.
+    """Of these cohorts (a bounded piece of the study), the meetings near `now` and the active
+    participants of those with a meeting near, or due a survey.
 
     Every lookup that depends on who is planned for names them by a subquery, never by a list of
     their ids: a list puts one bind parameter per person in the statement, and PostgreSQL refuses
@@ -86,6 +88,7 @@ def planning_data(
     none), adds two queries: the cohorts' meetings (weekly occasions open on them) and the
     questionnaires sent in that many days (none sent earlier can be for an occasion open now)."""
     near = (
+        Meeting.cohort_id.in_(cohort_ids),
         Meeting.status != "cancelled",
         Meeting.starts_at.between(now - timedelta(days=10), now + horizon + timedelta(days=2)),
     )
@@ -104,9 +107,11 @@ def planning_data(
     # enrolment day: either lies within the survey reach for anyone who may be due one.
     reach_from = now - timedelta(days=survey_reach_days + 1)
     cohorts_meeting_lately = select(Meeting.cohort_id).where(
-        Meeting.starts_at.between(reach_from, now + timedelta(days=1))
+        Meeting.cohort_id.in_(cohort_ids),
+        Meeting.starts_at.between(reach_from, now + timedelta(days=1)),
     )
     planned_for = (
+        Participant.cohort_id.in_(cohort_ids),
         or_(
             Participant.cohort_id.in_(select(Meeting.cohort_id).where(*near)),
             Participant.cohort_id.in_(cohorts_meeting_lately),

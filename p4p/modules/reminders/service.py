@@ -1,8 +1,10 @@
 """Plan, claim, send: reminders that are never sent twice and never lost.
 
 APScheduler is only the clock; the truth is the `reminder` table:
-- plan(now) inserts every reminder that should exist (a second insert of a key does nothing)
-  and cancels planned ones that no longer should (withdrawn, opted out, meeting moved);
+- plan_cohorts(now) inserts every reminder that should exist for some cohorts (a second insert
+  of a key does nothing) and cancels their planned ones that no longer should (withdrawn, opted
+  out, meeting moved). A tick (plan_changes) plans the cohorts something changed for and those
+  whose turn has come; plan() plans them all;
 - send_due(now), in sending.py, claims due rows one at a time under a lease, checks them
   again, sends, and records the result only while the claim is still its own.
 """
@@ -11,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,11 +25,13 @@ from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
     CHANGE_NOTICE_KINDS,
     Reminder,
+    ReminderPlanState,
     ReminderStatus,
+    ReplanRequest,
 )
 from p4p.modules.reminders.queries import planning_data
 from p4p.modules.reminders.sending import SendResult, claim_due, send_due  # noqa: F401 (callers)
-from p4p.modules.sites.models import Meeting, MeetingStatus
+from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus
 
 # Rows per INSERT and ids per IN list: each statement stays far below every database's limit on
 # bind parameters (PostgreSQL 65,535; SQLite's default build 32,766), whatever the study's size.
@@ -185,21 +189,142 @@ def questionnaire_reminders(data, settings: rules.Settings, program) -> list[rul
 class PlanResult:
     inserted: int = 0
     cancelled: int = 0
-    keys: list[str] = field(default_factory=list)
+    cohorts: int = 0  # how many cohorts were planned
+    keys: list[str] = field(default_factory=list)  # of those cancelled
+    new_keys: list[str] = field(default_factory=list)
+
+    def add(self, other: "PlanResult") -> None:
+        self.inserted += other.inserted
+        self.cancelled += other.cancelled
+        self.cohorts += other.cohorts
+        self.keys += other.keys
+        self.new_keys += other.new_keys
 
 
-def _insert_ignoring_existing(db: Session, rows: list[dict]) -> int:
-    if not rows:
-        return 0
-    dialect = db.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    # RETURNING counts what went in; rowcount is not reliable for multi-row inserts on every driver.
-    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    return len(db.execute(statement.returning(Reminder.id)).all())
+# Cohorts planned together: what one piece loads stays small whatever the study's size.
+COHORTS_PER_PIECE = 100
+# A tick plans at most this many cohorts whose turn has come (the rest wait a minute) and takes
+# at most this many change requests: a tick stays short after a bulk import or a long outage.
+TURNS_PER_TICK = 200
+REQUESTS_PER_TICK = 5_000
+# An arbitrary number naming the planner's PostgreSQL advisory lock.
+PLANNER_LOCK = 7_300_417
+
+
+def replan_period(config) -> timedelta:
+    """How often each cohort is planned again though nothing of it changed: a quarter of the
+    horizon. That is how what enters the horizon gets planned, so every reminder is in the
+    outbox at least three quarters of the horizon (36 of 48 hours) before it is due."""
+    return timedelta(hours=int(config["REMINDER_HORIZON_HOURS"])) / 4
+
+
+def _one_planner_at_a_time(db: Session) -> None:
+    """A second planner (a second scheduler host by mistake) waits here until this one commits;
+    on SQLite, writers wait for each other anyway."""
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(select(func.pg_advisory_xact_lock(PLANNER_LOCK)))
+
+
+def _pieces(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def plan(db: Session, program, now: datetime, config) -> PlanResult:
-    """Insert what should exist within the horizon; cancel planned rows that should not."""
+    """The whole study (`reminders plan --all`, and the scheduler when it starts: the program or
+    the settings may have changed), a piece of cohorts at a time so memory stays bounded. Each
+    cohort's next turn is spread evenly over the coming period, so later ticks share the work."""
+    _one_planner_at_a_time(db)
+    requests = _requests(db)  # read first: each is for a change this plan will see
+    cohort_ids = list(db.scalars(select(Cohort.id).order_by(Cohort.id)))
+    period = replan_period(config)
+    result = PlanResult()
+    for start in range(0, len(cohort_ids), COHORTS_PER_PIECE):
+        piece = cohort_ids[start : start + COHORTS_PER_PIECE]
+        turns = {
+            cohort_id: now + period * (start + index + 1) / len(cohort_ids)
+            for index, cohort_id in enumerate(piece)
+        }
+        result.add(plan_cohorts(db, program, now, config, turns))
+    _taken(db, requests)
+    return result
+
+
+def _requests(db: Session) -> list[tuple[int, int]]:
+    """The oldest change requests: (id, cohort id)."""
+    rows = db.execute(
+        select(ReplanRequest.id, ReplanRequest.cohort_id)
+        .order_by(ReplanRequest.id)
+        .limit(REQUESTS_PER_TICK)
+    ).all()
+    return [(request_id, cohort_id) for request_id, cohort_id in rows]
+
+
+def _taken(db: Session, requests: list[tuple[int, int]]) -> None:
+    """Exactly the requests read before planning: one committed meanwhile is for the next
+    tick, which will read what it changed."""
+    for ids in _pieces([request_id for request_id, _ in requests], IDS_PER_STATEMENT):
+        db.execute(delete(ReplanRequest).where(ReplanRequest.id.in_(ids)))
+
+
+def plan_changes(db: Session, program, now: datetime, config) -> PlanResult:
+    """A tick's planning: the cohorts something changed for since the last tick (queued by
+    reminders.replanning in the changing transaction) and those whose turn has come."""
+    _one_planner_at_a_time(db)
+    requests = _requests(db)
+    turns = db.scalars(
+        select(Cohort.id)
+        .outerjoin(ReminderPlanState, ReminderPlanState.cohort_id == Cohort.id)
+        .where(or_(ReminderPlanState.replan_at.is_(None), ReminderPlanState.replan_at <= now))
+        .order_by(ReminderPlanState.replan_at.nulls_first(), Cohort.id)
+        .limit(TURNS_PER_TICK)
+    ).all()
+    next_turn = now + replan_period(config)
+    result = PlanResult()
+    for piece in _pieces(sorted({c for _, c in requests} | set(turns)), COHORTS_PER_PIECE):
+        result.add(plan_cohorts(db, program, now, config, dict.fromkeys(piece, next_turn)))
+    _taken(db, requests)
+    return result
+
+
+def _insert_ignoring_existing(db: Session, rows: list[dict]) -> list[str]:
+    """The keys that went in (RETURNING: rowcount is not reliable for multi-row inserts)."""
+    if not rows:
+        return []
+    insert = _dialect_insert(db)
+    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
+    return list(db.scalars(statement.returning(Reminder.key)))
+
+
+def _dialect_insert(db: Session):
+    return postgresql.insert if db.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def _record_turns(db: Session, now: datetime, turns: dict[int, datetime]) -> None:
+    statement = _dialect_insert(db)(ReminderPlanState).values(
+        [
+            {"cohort_id": cohort_id, "planned_at": now, "replan_at": replan_at}
+            for cohort_id, replan_at in turns.items()
+        ]
+    )
+    db.execute(
+        statement.on_conflict_do_update(
+            index_elements=["cohort_id"],
+            set_={
+                "planned_at": statement.excluded.planned_at,
+                "replan_at": statement.excluded.replan_at,
+            },
+        )
+    )
+
+
+def plan_cohorts(
+    db: Session, program, now: datetime, config, turns: dict[int, datetime]
+) -> PlanResult:
+    """These cohorts (at most a piece of them): insert what should exist within the horizon,
+    cancel their planned rows that should not, and set when each one's next turn comes."""
+    cohort_ids = sorted(turns)
+    if not cohort_ids:
+        return PlanResult()
     settings = settings_from(config)
     horizon = timedelta(hours=int(config["REMINDER_HORIZON_HOURS"]))
     reach = max(
@@ -211,18 +336,29 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         now,
         horizon,
         reach,
+        cohort_ids,
         default_quiet_hours(config),
         questionnaire_days=questionnaire_window_days(program),
     )
+    wished = {p.key: p for p in desired(data, settings, program)}
     wanted = {
-        p.key: p
-        for p in desired(data, settings, program)
-        if p.expires_at > now and p.due_at <= now + horizon
+        key: p for key, p in wished.items() if p.expires_at > now and p.due_at <= now + horizon
     }
+    cohort_of_participant = {
+        p.id: cohort_id for cohort_id, people in data.participants_by_cohort.items() for p in people
+    }
+    cohort_of_meeting = {meeting.id: meeting.cohort_id for meeting in data.meetings}
+
+    def cohort_of(planned: rules.Planned) -> int:
+        if "participant_id" in planned.payload:
+            return cohort_of_participant[planned.payload["participant_id"]]
+        return cohort_of_meeting[planned.payload["meeting_id"]]  # a facilitator's digest
+
     rows = [
         dict(
             key=p.key,
             user_id=p.user_id,
+            cohort_id=cohort_of(p),
             kind=p.kind,
             channel=p.channel,
             payload=p.payload,
@@ -235,11 +371,13 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         )
         for p in wanted.values()
     ]
-    result = PlanResult()
-    for start in range(0, len(rows), ROWS_PER_INSERT):  # 11 parameters a row
-        result.inserted += _insert_ignoring_existing(db, rows[start : start + ROWS_PER_INSERT])
+    result = PlanResult(cohorts=len(cohort_ids))
+    for start in range(0, len(rows), ROWS_PER_INSERT):  # 12 parameters a row
+        result.new_keys += _insert_ignoring_existing(db, rows[start : start + ROWS_PER_INSERT])
+    result.inserted = len(result.new_keys)
     stale = db.scalars(
         select(Reminder).where(
+            Reminder.cohort_id.in_(cohort_ids),
             Reminder.status == ReminderStatus.PLANNED,
             Reminder.due_at <= now + horizon,
             # Queued by a request, not planned here (a change notice the planner also plans,
@@ -248,7 +386,8 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
             Reminder.kind.not_in(ACCOUNT_LINK_KINDS | CHANGE_NOTICE_KINDS),
         )
     ).all()
-    unwanted = [r for r in stale if r.key not in wanted]
+    # Still wished for but past its moment: the sender expires it; only a change of plan cancels.
+    unwanted = [r for r in stale if r.key not in wished]
     about = sorted({r.payload["meeting_id"] for r in unwanted if r.payload.get("meeting_id")})
     cancelled_meetings: set[int] = set()
     for start in range(0, len(about), IDS_PER_STATEMENT):  # a list, so in bounded pieces
@@ -272,6 +411,7 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
         )
         result.cancelled += 1
         result.keys.append(reminder.key)
+    _record_turns(db, now, turns)
     db.flush()
     return result
 

@@ -1,6 +1,6 @@
 """The reminder commands and the scheduler process.
 
-flask --app p4p reminders plan [--now ISO-8601]
+flask --app p4p reminders plan [--all] [--now ISO-8601]
 flask --app p4p reminders send [--now ISO-8601]
 flask --app p4p scheduler            # one process; never inside web workers
 """
@@ -35,11 +35,13 @@ def senders() -> dict:
     return {"email": get_sender(), "sms": get_sms_sender()}
 
 
-def plan_now(moment: datetime):
+def plan_now(moment: datetime, everything: bool = False):
+    """A tick's planning (what changed, and the cohorts whose turn has come), or every cohort."""
     from p4p.modules.curriculum.service import get_program
-    from p4p.modules.reminders.service import plan
+    from p4p.modules.reminders.service import plan, plan_changes
 
-    result = plan(db, get_program(), moment, current_app.config)
+    planner = plan if everything else plan_changes
+    result = planner(db, get_program(), moment, current_app.config)
     db.commit()  # planning is one unit of work: every insert and cancellation, or none
     return result
 
@@ -53,10 +55,20 @@ def send_now(moment: datetime):
 
 @reminders_cli.command("plan")
 @click.option("--now", "now_text", help="Plan as if it were this moment (ISO 8601 with offset).")
-def plan_command(now_text):
+@click.option(
+    "--all",
+    "everything",
+    is_flag=True,
+    help="Every cohort, not only those changed or due a turn (after editing the program or the "
+    "reminder settings).",
+)
+def plan_command(now_text, everything):
     """Insert every reminder that should exist; cancel planned ones that should not."""
-    result = plan_now(now_from_option(now_text))
-    click.echo(f"planned {result.inserted} new, cancelled {result.cancelled}")
+    result = plan_now(now_from_option(now_text), everything)
+    click.echo(
+        f"planned {result.inserted} new, cancelled {result.cancelled} "
+        f"({result.cohorts} cohorts planned)"
+    )
     for key in result.keys:
         click.echo(f"cancelled {key}")
 
@@ -89,10 +101,15 @@ def scheduler_command(interval, run_for):
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     seconds = interval or int(app.config["SCHEDULER_INTERVAL_SECONDS"])
 
+    started = threading.Event()
+
     def tick():
         with app.app_context():
             moment = clock_now()
-            planned = plan_now(moment)
+            # The first tick plans every cohort: a restart often follows a new program or new
+            # settings, which no change request announces. Later ticks plan what changed.
+            planned = plan_now(moment, everything=not started.is_set())
+            started.set()
             sent = send_now(moment)
             log.info(
                 "tick: planned %d new, cancelled %d; sent %d, retrying %d, failed %d, expired %d, "
