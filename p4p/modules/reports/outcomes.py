@@ -13,6 +13,7 @@ Definitions (also under the table):
 - a score's mean is over the sent ones that have the score (too few items answered: none).
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -133,29 +134,47 @@ def questionnaire_outcomes(
             .where(*conditions, InstrumentResponse.submitted_at.is_not(None))
         )
     }
+
+    # A cohort's people share its weeks, and those who joined on one day share their
+    # occasions: each is worked out once, not once a person (10,000 people are 1,000 cohorts).
+    @functools.cache
+    def weeks_of(cohort_id: int, arm_key: str, timezone: str):
+        arm = program.arm(arm_key)
+        today = local_today(now, timezone)
+        cohort_meetings = meetings[cohort_id]
+        return states_of_weeks(arm.weeks, cohort_meetings, timezone, set(), today, arm.rhythm)
+
+    @functools.cache
+    def occasions(cohort_id, arm_key, timezone, instrument_key, start, enrolled_on):
+        states = weeks_of(cohort_id, arm_key, timezone)
+        return occasions_of(by_key[instrument_key], arm_key, states, start, enrolled_on)
+
+    by_key = {instrument.key: instrument for instrument in asked}
     for person in people:
-        _count_person(
-            person, meetings[person.cohort_id], asked, outcomes, sent, scope, program, now
-        )
+        if person.arm not in program.arms:
+            continue
+        timezone = scope.timezone_of(person.site_id)
+        start = program_start_of(meetings[person.cohort_id], person.enrolled_at, timezone)
+        enrolled_on = local_datetime(person.enrolled_at, timezone).date()
+        asked_of_person = {
+            key: occasions(person.cohort_id, person.arm, timezone, key, start, enrolled_on)
+            for key in by_key
+        }
+        _count_person(person, asked_of_person, enrolled_on, outcomes, sent, scope, now)
     return list(outcomes.values())
 
 
-def _count_person(person, meetings, asked, outcomes, sent, scope, program, now) -> None:
-    arm = program.arms.get(person.arm)
-    if arm is None:
-        return
+def _count_person(person, asked_of_person, enrolled_on, outcomes, sent, scope, now) -> None:
+    """Add one person's due and sent occasions (`asked_of_person`: by instrument key)."""
     timezone = scope.timezone_of(person.site_id)
     today = local_today(now, timezone)
-    states = states_of_weeks(arm.weeks, meetings, timezone, set(), today, arm.rhythm)
-    start = program_start_of(meetings, person.enrolled_at, timezone)
-    enrolled_on = local_datetime(person.enrolled_at, timezone).date()
     left_on = local_datetime(person.withdrawn_at, timezone).date() if person.withdrawn_at else None
     since, until = scope.filters.since, scope.filters.until
-    for instrument in asked:
-        figures = next((a for a in outcomes[instrument.key].arms if a.key == person.arm), None)
+    for instrument_key, occasions in asked_of_person.items():
+        figures = next((a for a in outcomes[instrument_key].arms if a.key == person.arm), None)
         if figures is None:
             continue
-        for occasion in occasions_of(instrument, person.arm, states, start, enrolled_on):
+        for occasion in occasions:
             opens = occasion.opens_on
             if opens > today or (left_on is not None and opens > left_on):
                 continue
@@ -165,7 +184,7 @@ def _count_person(person, meetings, asked, outcomes, sent, scope, program, now) 
                 continue
             counted = figures.by_occasion.setdefault(occasion.occasion, OccasionFigures())
             counted.due += 1
-            key = (person.id, instrument.key, occasion.occasion)
+            key = (person.id, instrument_key, occasion.occasion)
             if key not in sent:
                 continue
             counted.sent += 1
