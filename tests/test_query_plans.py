@@ -177,3 +177,51 @@ def test_the_planner_looks_meeting_moves_up_in_the_audit_trail_by_index(app, fac
         for statement, parameters in on_audit
         if _scans_all_of("audit_event", plan := _plan(db, statement, parameters))
     ]
+
+
+def test_a_planning_tick_reads_the_outbox_by_index(app, factory, db, clock):
+    """A tick plans a few cohorts: it finds their planned rows through the outbox's index on
+    cohort and status, never by reading the whole outbox (which keeps every reminder sent) nor
+    every planned row of the study."""
+    from reminder_helpers import plan_at
+
+    from p4p.modules.reminders.models import Reminder, ReplanRequest
+    from p4p.modules.reminders.tasks import plan_now
+
+    _study(factory, db, clock)
+    plan_at(app, clock())  # every cohort
+    history = [  # a year of reminders already sent
+        {
+            "key": f"practice:old{n}:u1:email",
+            "user_id": db.scalar(select(User.id).limit(1)),
+            "cohort_id": None,
+            "kind": "practice",
+            "channel": "email",
+            "payload": {},
+            "due_at": clock() - timedelta(days=n % 365 + 1),
+            "expires_at": clock() - timedelta(days=n % 365),
+            "status": "sent",
+            "attempts": 1,
+            "created_at": clock(),
+            "updated_at": clock(),
+        }
+        for n in range(5_000)
+    ]
+    db.execute(insert(Reminder), history)
+    db.execute(ReplanRequest.__table__.delete())
+    meeting = db.scalars(
+        select(Meeting).where(Meeting.starts_at > clock() + timedelta(days=1)).limit(1)
+    ).one()
+    meeting.starts_at += timedelta(hours=1)  # one cohort to plan again
+    db.execute(text("ANALYZE"))
+    db.commit()
+    with _statements(app) as seen, app.app_context():
+        assert plan_now(clock() + timedelta(minutes=1)).cohorts >= 1
+
+    on_outbox = [(s, p) for s, p in seen if "FROM reminder " in s or "FROM reminder\n" in s]
+    assert on_outbox  # the planned rows of the cohorts planned
+    plans = [_plan(db, statement, parameters) for statement, parameters in on_outbox]
+    # By the cohort: the index on status and due time alone would read every planned row of
+    # the study's next two days for each piece of cohorts.
+    assert all("ix_reminder_cohort_status" in plan for plan in plans), plans
+    assert not [plan for plan in plans if _scans_all_of("reminder", plan)]
