@@ -9,10 +9,10 @@ Settings come from the runner's environment (P4P_BENCH_*), as for bench/wsgi.py.
 """
 
 import json
-import resource
 import sys
 import time
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import event, select
 from wsgi import create_bench_app
@@ -40,6 +40,16 @@ def _move_next_meetings(db, now: datetime) -> int:
         )
     db.commit()
     return len(upcoming)
+
+
+def _peak_mb() -> float:
+    """This process's own peak resident memory. Not getrusage's ru_maxrss: Linux carries that
+    across exec, so it reports the (much larger) benchmark runner that started this process.
+    VmHWM belongs to the address space, which exec makes anew."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main(action: str, moment_text: str) -> None:
@@ -72,7 +82,7 @@ def main(action: str, moment_text: str) -> None:
         else:
             raise SystemExit(f"unknown action {action!r}")
         seconds = time.perf_counter() - started
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    peak_mb = _peak_mb()
     print(json.dumps({"seconds": round(seconds, 3), "queries": queries[0],
                       "peak_mb": round(peak_mb), **found}))  # fmt: skip
 

@@ -273,3 +273,25 @@ def test_spanish_facilitator_sees_titles_and_the_list_in_spanish(
     )
     page = client.get(f"/staff/participants/{person.id}").get_data(as_text=True)
     assert "Llamadas" in page and "Los facilitadores de este sitio ven" in page
+
+
+def test_missed_sessions_call_for_follow_up_until_a_week_after_the_last_meeting(
+    client, db, clock, missing_person
+):
+    """Once the program is over there is no next session to come back to: the list stops
+    naming people for misses (as for quiet practice) a week after the cohort's last meeting."""
+    from p4p.modules.attendance.queries import follow_up_reasons
+    from p4p.modules.sites.models import Cohort
+
+    person, cohort, facilitator = missing_person
+    last = max(meeting.starts_at for meeting in cohort.meetings)
+    scope = [Cohort.id == cohort.id]
+    assert "missed" in follow_up_reasons(db, clock(), scope)[person.id].reasons
+    clock.advance(seconds=(last + timedelta(days=6) - clock()).total_seconds())
+    assert "missed" in follow_up_reasons(db, clock(), scope)[person.id].reasons
+    login(client, facilitator.email)  # weeks later: the old session has expired
+    assert person.user.name in _follow_up_section(client)
+    clock.advance(days=3)
+    assert person.id not in follow_up_reasons(db, clock(), scope)
+    login(client, facilitator.email)
+    assert person.user.name not in _follow_up_section(client)

@@ -22,6 +22,8 @@ from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus, Site
 
 NO_PRACTICE_DAYS = 14
 MISSED_IN_A_ROW = 2
+# The follow-up rules hold until this many days after a cohort's last meeting.
+FOLLOW_UP_DAYS_AFTER = 7
 # The follow-up list names the questionnaires whose window closed unanswered this recently.
 MISSED_QUESTIONNAIRE_DAYS = 28
 
@@ -356,8 +358,15 @@ def follow_up_reasons(db: Session, now: datetime, cohort_scope: list) -> dict[in
         .group_by(Meeting.cohort_id, Site.timezone)
     ).all()
     active = [*cohort_scope, Participant.withdrawn_at.is_(None)]
+    running = _running(spans, now)
     found: dict[str, dict[int, str]] = {
-        "missed": _missed_in_a_row(db, now, active, durations),
+        # Only while the program runs: once it is over there is no next session to come back
+        # to (and the ranking then reads far fewer marks than the study's whole history).
+        "missed": _missed_in_a_row(
+            db, now, [*active, Participant.cohort_id.in_(running)], durations
+        )
+        if running
+        else {},
         "no-practice": _no_recent_practice(db, now, active, spans),
         "not-activated": dict(
             db.execute(
@@ -373,6 +382,19 @@ def follow_up_reasons(db: Session, now: datetime, cohort_scope: list) -> dict[in
         for participant_id, arm in found[reason].items():
             flagged.setdefault(participant_id, Flagged(arm, [])).reasons.append(reason)
     return flagged
+
+
+def _running(spans, now: datetime) -> list[int]:
+    """The cohorts from their first meeting to a week after their last, by the site's dates.
+
+    `spans` holds each cohort's (id, timezone, first and last meeting start)."""
+    running = []
+    for cohort_id, timezone, first_start, last_start in spans:
+        today = local_today(now, timezone)
+        last = local_datetime(last_start, timezone).date()
+        if first_start <= now and today <= last + timedelta(days=FOLLOW_UP_DAYS_AFTER):
+            running.append(cohort_id)
+    return running
 
 
 def _missed_in_a_row(db: Session, now: datetime, active: list, durations: set[int]) -> dict:
@@ -430,7 +452,11 @@ def _no_recent_practice(db: Session, now: datetime, active: list, spans) -> dict
         first = local_datetime(first_start, timezone).date()
         last = local_datetime(last_start, timezone).date()
         today = local_today(now, timezone)
-        if first + timedelta(days=NO_PRACTICE_DAYS) <= today <= last + timedelta(days=7):
+        if (
+            first + timedelta(days=NO_PRACTICE_DAYS)
+            <= today
+            <= last + timedelta(days=FOLLOW_UP_DAYS_AFTER)
+        ):
             cutoffs[today - timedelta(days=NO_PRACTICE_DAYS)].append(cohort_id)
     practiced_since = {
         cutoff: exists().where(
