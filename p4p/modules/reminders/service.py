@@ -3,8 +3,8 @@
 APScheduler is only the clock; the truth is the `reminder` table:
 - plan(now) inserts every reminder that should exist (a second insert of a key does nothing)
   and cancels planned ones that no longer should (withdrawn, opted out, meeting moved);
-- send_due(now), in sending.py, claims due rows one at a time under a lease, checks them
-  again, sends, and records the result only while the claim is still its own.
+- send_due(now), in sending.py, claims due rows a batch at a time under a lease, checks them
+  again, sends, and records each result only while the claim is still its own.
 """
 
 from dataclasses import dataclass, field
