@@ -147,7 +147,10 @@ def _load_progress(db: Session, facts: Facts, judged: list[Reminder]) -> None:
                 )
             )
         }
-    practice = _of_kind(judged, ReminderKind.PRACTICE)
+    # (a row made only to be rendered, as in the blinding test, may name no range)
+    practice = [
+        r for r in _of_kind(judged, ReminderKind.PRACTICE) if {"since", "until"} <= r.payload.keys()
+    ]
     if practice:
         since = min(date.fromisoformat(r.payload["since"]) for r in practice)
         until = max(date.fromisoformat(r.payload["until"]) for r in practice)
