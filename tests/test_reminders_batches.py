@@ -131,6 +131,21 @@ def test_a_batch_still_judges_each_reminder_by_what_the_database_says(app, facto
     assert len(smtp.messages) + len(provider.received) == 5
 
 
+def test_a_claim_takes_at_most_its_limit_and_each_row_once(app, factory, db):
+    from p4p.db import get_session
+    from p4p.modules.reminders.sending import claim_due
+
+    _due_mix(factory, db, 20, WEEK4_EVE - timedelta(minutes=1), [factory.cohort()])
+    with app.app_context():
+        session = get_session()
+        batches = [claim_due(session, WEEK4_EVE, f"sender-{n}", limit=7) for n in range(4)]
+        session.commit()
+    assert [len(batch) for batch in batches] == [7, 7, 6, 0]
+    assert len({i for batch in batches for i in batch}) == 20
+    due_order = [r.id for r in sorted(reminders(db), key=lambda r: (r.due_at, r.id))]
+    assert sorted(batches[0]) == due_order[:7]  # the first due first
+
+
 class PausedAfter:
     """A sender's clock (RunClock's way: its moment plus the time it has taken) on which the
     process is paused, as by SIGSTOP or a long garbage collection, between two of its messages:

@@ -2,10 +2,10 @@
 
 A claim is a lease on a row: `status='sending'`, `claimed_by` = this run's owner token and
 `claimed_at` = when the lease was last renewed. A sender claims a batch of due rows
-(REMINDER_SEND_BATCH) in one statement, an `UPDATE ... WHERE id IN (the first due rows) AND
-status='planned' RETURNING id`, whose inner SELECT takes `FOR UPDATE SKIP LOCKED` on
-PostgreSQL, so several senders on one or more hosts take disjoint batches; on SQLite the one
-statement is atomic by itself. It commits the claim, then loads what the batch's checks and
+(REMINDER_SEND_BATCH) in one statement, an `UPDATE ... WHERE id IN (the first due rows, chosen
+once in a materialized WITH) AND status='planned' RETURNING id`, whose SELECT takes `FOR UPDATE
+SKIP LOCKED` on PostgreSQL, so several senders on one or more hosts take disjoint batches; on
+SQLite the one statement is atomic by itself. It commits the claim, then loads what the batch's checks and
 words need in a fixed number of queries (p4p.modules.reminders.facts), judges and renders each
 row again from those facts at the moment it goes, sends it, and records the outcome with one
 UPDATE that only matches while the row is still `sending` under its own token, committed right
@@ -48,8 +48,8 @@ from p4p.modules.reminders.models import Reminder, ReminderStatus
 
 log = logging.getLogger("p4p.reminders")
 BACKOFF_MINUTES = (5, 15, 45, 120, 360)
-# The sender's UPDATEs name rows by id and the batch's objects are read afresh: no need for the
-# ORM to find and refresh the rows they touched in the session.
+# A claim's or renewal's rows are read afresh (facts.for_ids) or not at all: no need for the ORM
+# to find them in the session.
 UNSYNCHRONIZED = {"synchronize_session": False}
 
 
@@ -146,7 +146,11 @@ def claim_due(
     )
     if db.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
-    return _claim(db, due, now, owner, leased_at or now)
+    # Chosen once, in a materialized WITH: as a bare subquery of IN, PostgreSQL may run it again
+    # for rows it has just updated, each run skipping the rows the last one locked, and claim
+    # more than `limit`.
+    chosen = due.cte("due").prefix_with("MATERIALIZED")
+    return _claim(db, select(chosen.c.id), now, owner, leased_at or now)
 
 
 def _claim(db: Session, reminder_ids, now: datetime, owner: str, leased_at: datetime) -> list[int]:
@@ -193,8 +197,7 @@ def _if_still_ours(db: Session, reminder_id: int, owner: str, **values) -> bool:
             Reminder.status == ReminderStatus.SENDING,
             Reminder.claimed_by == owner,
         )
-        .values(**values),
-        execution_options=UNSYNCHRONIZED,
+        .values(**values)  # (and to the batch's object of it: evaluated in Python, no query)
     )
     return cast(CursorResult, written).rowcount == 1
 
