@@ -5,22 +5,23 @@ A claim is a lease on a row: `status='sending'`, `claimed_by` = this run's owner
 (REMINDER_SEND_BATCH) in one statement, an `UPDATE ... WHERE id IN (the first due rows, chosen
 once in a materialized WITH) AND status='planned' RETURNING id`, whose SELECT takes `FOR UPDATE
 SKIP LOCKED` on PostgreSQL, so several senders on one or more hosts take disjoint batches; on
-SQLite the one statement is atomic by itself. It commits the claim, then loads what the batch's checks and
-words need in a fixed number of queries (p4p.modules.reminders.facts), judges and renders each
-row again from those facts at the moment it goes, sends it, and records the outcome with one
-UPDATE that only matches while the row is still `sending` under its own token, committed right
-after the send. So a message costs about one query and one commit; the batch's few more are
-shared among its rows.
+SQLite the one statement is atomic by itself. It commits the claim, then loads what the batch's
+checks and words need in a fixed number of queries (p4p.modules.reminders.facts), judges and
+renders each row again from those facts at the moment it goes, sends it, and records the
+outcome with one UPDATE that only matches while the row is still `sending` under its own
+token, committed right after the send. So a message costs about one query and one commit; the
+batch's few more are shared among its rows.
 
 Leases. A lease older than REMINDER_LEASE_MINUTES is taken back by the next sender. Before
 each message, once the batch's lease is older than a quarter of that, the sender renews every
 claim the batch still has in one `UPDATE ... RETURNING id`, and sends only the rows that came
 back as still its own: a row another sender took back meanwhile is never sent by this one (it
-counts as lost). Each message therefore starts with at least three quarters of a lease to go;
-a sender stalled longer than that on one message may see it sent again by the sender that took
-it back, as a sender killed mid-send repeats at most the one message it had in flight: its
-lease runs out and the next sender reclaims the row and, not knowing whether it went, sends it.
-The batch's other rows are still planned for anyone else to send, never lost.
+counts as lost). Each message therefore starts with at least three quarters of a lease to go.
+A sender stalled longer than that (paused, or one message slower than the rest of the lease)
+loses the rest of its batch to the sender that takes the rows back, which sends each of them
+once; only the message it had in flight may go twice, as a sender killed mid-send repeats at
+most that one message: its lease runs out, and the next sender reclaims the row and, not
+knowing whether it went, sends it. A crash between messages repeats nothing and loses nothing.
 
 Leases are timed on `now` plus the time this run has taken, so a run with a fixed `--now`
 still ages its claims as it goes.
