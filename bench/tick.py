@@ -9,6 +9,7 @@ Settings come from the runner's environment (P4P_BENCH_*), as for bench/wsgi.py.
 """
 
 import json
+import os
 import sys
 import time
 from datetime import datetime, timedelta
@@ -58,8 +59,12 @@ def main(action: str, moment_text: str) -> None:
 
     moment = datetime.fromisoformat(moment_text)
     app = create_bench_app()
-    # Messages go to files, as the issue's "file sender" figure: the sending, not a network.
+    # Messages go to files, as the issue's "file sender" figure: the sending, not a network;
+    # or, with P4P_BENCH_SMTP_PORT, email to a local SMTP server there (texts still to files).
     app.config.update(MAIL_BACKEND="file", SMS_BACKEND="file")
+    if os.environ.get("P4P_BENCH_SMTP_PORT"):
+        smtp_port = int(os.environ["P4P_BENCH_SMTP_PORT"])
+        app.config.update(MAIL_BACKEND="smtp", SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_port)
     queries = [0]
     event.listen(
         app.extensions["p4p.engine"],

@@ -56,6 +56,7 @@ DEFAULTS = {
     "REMINDER_HORIZON_HOURS": 48,
     "REMINDER_LEASE_MINUTES": 10.0,  # a float, so a test can lease for seconds
     "REMINDER_MAX_ATTEMPTS": 6,
+    "REMINDER_SEND_BATCH": 50,  # rows a sender claims, checks and renews at once
     "QUIET_HOURS_START": "21:00",
     "QUIET_HOURS_END": "08:00",
     # How participants reach the study team, on the help page; None: "ask your group leader".

@@ -1,4 +1,4 @@
-"""Real processes: two senders or two schedulers at once still deliver every reminder exactly once."""
+"""Real processes: two or three senders, or two schedulers, at once still deliver every reminder exactly once."""
 
 import os
 import subprocess
@@ -80,6 +80,34 @@ def test_two_send_processes_at_once_deliver_each_reminder_once(app, factory, db,
         line for out, _err in outputs for line in out.splitlines() if line.startswith("sent survey")
     ]
     assert len(sent_lines) == 40
+    assert {r.status for r in reminders(db)} == {"sent"}
+
+
+def test_three_send_processes_at_once_deliver_each_of_150_reminders_once(
+    app, factory, db, tmp_path
+):
+    """Three senders, as on three hosts, share the outbox batch by batch (SKIP LOCKED on
+    PostgreSQL): every reminder goes, none twice."""
+    moment = datetime(2026, 4, 24, 12, tzinfo=UTC)
+    emails = _many_due_reminders(factory, db, 150, moment - timedelta(minutes=1))
+    with SmtpServer(delay=0.03) as smtp:  # 4.5 s of sending: the three overlap
+        env = _environment(app, smtp, tmp_path)
+        env["P4P_REMINDER_SEND_BATCH"] = "10"  # fifteen batches to share
+        command = _flask("reminders", "send", "--now", moment.isoformat())
+        processes = [
+            subprocess.Popen(
+                command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(3)
+        ]
+        outputs = [p.communicate(timeout=180) for p in processes]
+    assert [p.returncode for p in processes] == [0, 0, 0], outputs
+    assert Counter(m["To"] for m in smtp.messages) == Counter(emails)  # every one, each once
+    sent = [
+        len([line for line in out.splitlines() if line.startswith("sent survey")])
+        for out, _err in outputs
+    ]
+    assert sum(sent) == 150 and sum(1 for n in sent if n) >= 2, sent  # shared, not taken turns
     assert {r.status for r in reminders(db)} == {"sent"}
 
 

@@ -230,7 +230,7 @@ def test_a_sender_whose_lease_was_taken_back_neither_sends_nor_records(app, fact
         with app.app_context():  # the slow sender gets round to its claim at last
             deliver(
                 get_session(),
-                slow,
+                [slow],
                 "slow-worker",
                 RunClock(WEEK4_EVE + timedelta(minutes=12)),
                 senders(),

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from p4p.messaging import Message
 from p4p.modules.auth import links
 from p4p.modules.instruments.shown import occasion_label, text
-from p4p.modules.participants.models import Participant
+from p4p.modules.reminders.facts import Facts
+from p4p.modules.reminders.facts import load as load_facts
 from p4p.modules.reminders.models import (
     ACCOUNT_LINK_KINDS,
     MEETING_CANCELLED,
@@ -45,10 +46,27 @@ def read_stop_token(token: str) -> tuple[int, str] | None:
     return int(data["u"]), str(data["k"])
 
 
-def _absolute(endpoint: str, **values) -> str:
+def links_for(reminders) -> dict[int, dict[str, str]]:
+    """Each reminder's links (the app, its stop link, the questionnaires), all built in one
+    request context: building one per link cost more than the rest of a message's words."""
+    worded = [r for r in reminders if r.kind not in ACCOUNT_LINK_KINDS]  # they build their own
+    if not worded:
+        return {}
     base = current_app.config["BASE_URL"].rstrip("/")
     with current_app.test_request_context(base_url=base):
-        return base + url_for(endpoint, **values)
+        app_url, questionnaire_url = base + url_for("home.index"), None
+        if any(r.kind == ReminderKind.QUESTIONNAIRE for r in worded):
+            questionnaire_url = base + url_for("instruments.index")
+        links = {}
+        for reminder in worded:
+            token = stop_token(reminder.user_id, opt_out_kind(reminder.kind))
+            links[reminder.id] = {
+                "app_url": app_url,
+                "stop_url": base + url_for("reminders.stop", token=token),
+            }
+            if questionnaire_url and reminder.kind == ReminderKind.QUESTIONNAIRE:
+                links[reminder.id]["questionnaire_url"] = questionnaire_url
+        return links
 
 
 def subject_for(kind: str, context: dict) -> str:
@@ -72,22 +90,15 @@ def subject_for(kind: str, context: dict) -> str:
     return subjects[kind]
 
 
-def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict:
+def context_for(db: Session, facts: Facts, reminder: Reminder, program, now: datetime) -> dict:
     user = reminder.user
     context = {
         "name": given_name(user.name),
         "kind": reminder.kind,
-        "app_url": _absolute("home.index"),
-        "stop_url": _absolute(
-            "reminders.stop", token=stop_token(user.id, opt_out_kind(reminder.kind))
-        ),
+        **facts.links[reminder.id],
         **reminder.payload,
     }
-    meeting = (
-        db.get(Meeting, reminder.payload["meeting_id"])
-        if "meeting_id" in reminder.payload
-        else None
-    )
+    meeting = facts.meeting(reminder)
     if meeting is not None:
         cohort = meeting.cohort
         context.update(
@@ -102,12 +113,12 @@ def context_for(db: Session, reminder: Reminder, program, now: datetime) -> dict
         if cohort.arm in program.arms and meeting.week in program.arm(cohort.arm).weeks:
             context["week_title"] = program.arm(cohort.arm).week(meeting.week, user.language).title
     if reminder.kind == ReminderKind.SURVEY:
-        participant = db.get_one(Participant, reminder.payload["participant_id"])
+        participant = facts.participant(reminder)
+        assert participant is not None  # why_not() cancels a survey reminder of nobody
         context["survey_url"] = current_app.config["SURVEY_URL"].format(
             study_id=participant.study_id, months=reminder.payload["months"]
         )
     if reminder.kind == ReminderKind.QUESTIONNAIRE:
-        context["questionnaire_url"] = _absolute("instruments.index")
         context["last_day_shown"] = format_date(
             date.fromisoformat(reminder.payload["last_day"]), "full"
         )
@@ -128,13 +139,18 @@ def _digest_follow_ups(db: Session, user, meeting: Meeting, program, now: dateti
     ]
 
 
-def render(db: Session, reminder: Reminder, program, now: datetime) -> Message:
-    """The message ready for its channel, in the recipient's own language."""
+def render(
+    db: Session, reminder: Reminder, program, now: datetime, facts: Facts | None = None
+) -> Message:
+    """The message ready for its channel, in the recipient's own language, from its batch's
+    facts (loaded for this one reminder when none are given)."""
     if reminder.kind in ACCOUNT_LINK_KINDS:
         return links.render(reminder)
+    if facts is None:
+        facts = load_facts(db, [reminder])
     user = reminder.user
     with force_locale(user.language or "en"):
-        context = context_for(db, reminder, program, now)
+        context = context_for(db, facts, reminder, program, now)
         # why_not() cancels a reminder to someone without that contact before it renders.
         if reminder.channel == "sms":
             assert user.phone is not None

@@ -5,8 +5,8 @@ APScheduler is only the clock; the truth is the `reminder` table:
   of a key does nothing) and cancels their planned ones that no longer should (withdrawn, opted
   out, meeting moved). A tick (plan_changes) plans the cohorts something changed for and those
   whose turn has come; plan() plans them all;
-- send_due(now), in sending.py, claims due rows one at a time under a lease, checks them
-  again, sends, and records the result only while the claim is still its own.
+- send_due(now), in sending.py, claims due rows a batch at a time under a lease, checks them
+  again, sends, and records each result only while the claim is still its own.
 """
 
 from dataclasses import dataclass, field

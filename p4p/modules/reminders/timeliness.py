@@ -5,6 +5,7 @@ The planner's expires_at is a first guess made when it was planned; this is the 
 """
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -19,6 +20,9 @@ from p4p.modules.reminders.models import (
     ReminderStatus,
 )
 from p4p.modules.sites.models import Meeting, MeetingStatus
+
+if TYPE_CHECKING:
+    from p4p.modules.reminders.facts import Facts
 
 MEETING_KINDS = {
     ReminderKind.MEETING_EVE,
@@ -45,10 +49,10 @@ def is_for_meeting_time(reminder: Reminder, meeting: Meeting) -> bool:
     return reminder.key.split(":")[1].endswith(f"@{int(meeting.starts_at.timestamp())}")
 
 
-def why_expired(db: Session, reminder: Reminder, now: datetime) -> str | None:
+def why_expired(facts: "Facts", reminder: Reminder, now: datetime) -> str | None:
     """The reason this reminder's purpose has passed, or None while it still holds."""
     if reminder.kind in MEETING_KINDS:
-        meeting = db.get(Meeting, reminder.payload.get("meeting_id"))
+        meeting = facts.meeting(reminder)
         if meeting is None or meeting.status == MeetingStatus.CANCELLED:
             return "meeting cancelled"
         if is_for_meeting_time(reminder, meeting):
@@ -61,60 +65,23 @@ def why_expired(db: Session, reminder: Reminder, now: datetime) -> str | None:
                 return "meeting is today"  # "tomorrow" would be wrong, and the day has begun
     if reminder.expires_at <= now:
         return "its moment passed"
-    return superseded_by(db, reminder, now)
+    return superseded_by(facts, reminder, now)
 
 
-def superseded_by(db: Session, reminder: Reminder, now: datetime) -> str | None:
+def superseded_by(facts: "Facts", reminder: Reminder, now: datetime) -> str | None:
     """One message per survey at a time: not if another round of it went in the last day. A
     questionnaire's first round is not sent either if any round of that occasion already went
     (the occasion moved after its first reminder: the person was told once)."""
-    if rules.questionnaire_round(reminder.key) is not None:
-        return _questionnaire_told(db, reminder, now)
-    series = rules.survey_round(reminder.key)
-    if series is None:
+    found = rules.series_round(reminder.key)
+    if found is None:
         return None
-    kind, target, user, channel = series[0].split(":")
-    siblings = db.execute(
-        select(Reminder.key, Reminder.sent_at, Reminder.claimed_at).where(
-            Reminder.user_id == reminder.user_id,
-            Reminder.channel == reminder.channel,
-            Reminder.key.like(f"{kind}:{target}r%:{user}:{channel}"),
-            Reminder.id != reminder.id,
-            Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
-        )
-    ).all()
-    for key, sent_at, claimed_at in siblings:
-        went_at = sent_at or claimed_at
-        if rules.survey_round(key) and went_at is not None and went_at > now - SERIES_GAP:
-            return f"superseded: {key} went at {went_at.isoformat()}"
-    return None
-
-
-def _like_escaped(text: str) -> str:
-    """Instrument keys have underscores, a LIKE pattern's one-character wildcard."""
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
-def _questionnaire_told(db: Session, reminder: Reminder, now: datetime) -> str | None:
-    found = rules.questionnaire_round(reminder.key)
-    assert found is not None  # the caller checked
     series, number = found
-    siblings = db.execute(
-        select(Reminder.key, Reminder.sent_at, Reminder.claimed_at).where(
-            Reminder.user_id == reminder.user_id,
-            Reminder.channel == reminder.channel,
-            Reminder.kind == ReminderKind.QUESTIONNAIRE,
-            Reminder.id != reminder.id,
-            Reminder.status.in_((ReminderStatus.SENT, ReminderStatus.SENDING)),
-            Reminder.key.like(f"{_like_escaped(reminder.key.partition('@')[0])}@%", escape="\\"),
-        )
-    ).all()
-    for key, sent_at, claimed_at in siblings:
-        went_at = sent_at or claimed_at
-        sibling = rules.questionnaire_round(key)
-        if sibling is None or sibling[0] != series or went_at is None:
+    first_of_occasion = number == 1 and rules.questionnaire_round(reminder.key) is not None
+    for key, went_at in facts.rounds_went.get((reminder.user_id, reminder.channel), ()):
+        sibling = rules.series_round(key)
+        if sibling is None or sibling[0] != series or key == reminder.key:
             continue
-        if number == 1 or went_at > now - SERIES_GAP:
+        if first_of_occasion or went_at > now - SERIES_GAP:
             return f"superseded: {key} went at {went_at.isoformat()}"
     return None
 
