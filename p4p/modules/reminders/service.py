@@ -291,8 +291,10 @@ def _insert_ignoring_existing(db: Session, rows: list[dict]) -> list[str]:
     if not rows:
         return []
     insert = _dialect_insert(db)
-    statement = insert(Reminder).values(rows).on_conflict_do_nothing(index_elements=["key"])
-    return list(db.scalars(statement.returning(Reminder.key)))
+    statement = insert(Reminder).on_conflict_do_nothing(index_elements=["key"])
+    # Many parameter sets to one statement: SQLAlchemy compiles it once and sends the rows in
+    # multi-row batches ("insertmanyvalues"), where .values(rows) compiled every row anew.
+    return list(db.scalars(statement.returning(Reminder.key), rows))
 
 
 def _dialect_insert(db: Session):
@@ -354,6 +356,14 @@ def plan_cohorts(
             return cohort_of_participant[planned.payload["participant_id"]]
         return cohort_of_meeting[planned.payload["meeting_id"]]  # a facilitator's digest
 
+    # A re-plan mostly wants what is already there: only keys new to the outbox are inserted.
+    known = set(
+        db.scalars(
+            select(Reminder.key).where(
+                Reminder.cohort_id.in_(cohort_ids), Reminder.expires_at > now
+            )
+        )
+    )
     rows = [
         dict(
             key=p.key,
@@ -370,6 +380,7 @@ def plan_cohorts(
             updated_at=now,
         )
         for p in wanted.values()
+        if p.key not in known
     ]
     result = PlanResult(cohorts=len(cohort_ids))
     for start in range(0, len(rows), ROWS_PER_INSERT):  # 12 parameters a row
