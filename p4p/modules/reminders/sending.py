@@ -10,7 +10,9 @@ checks and words need in a fixed number of queries (p4p.modules.reminders.facts)
 renders each row again from those facts at the moment it goes, sends it, and records the
 outcome with one UPDATE that only matches while the row is still `sending` under its own
 token, committed right after the send. So a message costs about one query and one commit; the
-batch's few more are shared among its rows.
+batch's few more are shared among its rows. The facts are read when the batch starts: a STOP,
+an opt-out or a withdrawal that lands while a batch is going (a few seconds for 50 messages)
+holds from the next batch on, where it used to hold from the next message.
 
 Leases. A lease older than REMINDER_LEASE_MINUTES is taken back by the next sender. Before
 each message, once the batch's lease is older than a quarter of that, the sender renews every
