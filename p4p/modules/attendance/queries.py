@@ -361,10 +361,10 @@ def follow_up_reasons(db: Session, now: datetime, cohort_scope: list) -> dict[in
     running = _running(spans, now)
     found: dict[str, dict[int, str]] = {
         # Only while the program runs: once it is over there is no next session to come back
-        # to (and the ranking then reads far fewer marks than the study's whole history).
-        "missed": _missed_in_a_row(
-            db, now, [*active, Participant.cohort_id.in_(running)], durations
-        )
+        # to (and the ranking then reads far fewer marks than the study's whole history). The
+        # marks are those of running cohorts' meetings: someone moved from a finished group
+        # starts afresh in the new one.
+        "missed": _missed_in_a_row(db, now, [*active, Meeting.cohort_id.in_(running)], durations)
         if running
         else {},
         "no-practice": _no_recent_practice(db, now, active, spans),
