@@ -94,39 +94,36 @@ def load(db: Session, reminders: list[Reminder]) -> Facts:
     judged = [r for r in reminders if r.kind not in ACCOUNT_LINK_KINDS]
     if not judged:
         return facts
-    user_ids = {r.user_id for r in judged}
-    facts.preferences = {
-        p.user_id: p
-        for p in db.scalars(
-            select(ReminderPreference)
-            .where(ReminderPreference.user_id.in_(user_ids))
-            .execution_options(**FRESH)
-        )
-    }
-    participant_ids = {r.payload["participant_id"] for r in judged if "participant_id" in r.payload}
-    if participant_ids:
-        facts.participants = {
-            p.id: p
-            for p in db.scalars(
-                select(Participant)
-                .where(Participant.id.in_(participant_ids))
-                .execution_options(**FRESH)
-            )
-        }
-    meeting_ids = {r.payload["meeting_id"] for r in judged if "meeting_id" in r.payload}
-    if meeting_ids:
-        facts.meetings = {
-            m.id: m
-            for m in db.scalars(
-                select(Meeting)
-                .where(Meeting.id.in_(meeting_ids))
-                .options(joinedload(Meeting.cohort).joinedload(Cohort.site))
-                .execution_options(**FRESH)
-            )
-        }
+    facts.preferences = _fresh_by_key(
+        db, ReminderPreference, ReminderPreference.user_id, {r.user_id for r in judged}
+    )
+    facts.participants = _fresh_by_key(
+        db,
+        Participant,
+        Participant.id,
+        {r.payload["participant_id"] for r in judged if "participant_id" in r.payload},
+    )
+    facts.meetings = _fresh_by_key(
+        db,
+        Meeting,
+        Meeting.id,
+        {r.payload["meeting_id"] for r in judged if "meeting_id" in r.payload},
+        joinedload(Meeting.cohort).joinedload(Cohort.site),
+    )
     _load_progress(db, facts, judged)
     _load_rounds_went(db, facts, judged)
     return facts
+
+
+def _fresh_by_key(db: Session, model, key, values: set, *options) -> dict:
+    """The rows whose `key` is one of `values`, as the database has them now, by that key
+    (no query when there are none)."""
+    if not values:
+        return {}
+    rows = db.scalars(
+        select(model).where(key.in_(values)).options(*options).execution_options(**FRESH)
+    )
+    return {getattr(row, key.key): row for row in rows}
 
 
 def _of_kind(reminders: list[Reminder], kind: str) -> list[Reminder]:
