@@ -1,9 +1,10 @@
 """The questionnaires in the study report: per instrument, time point and arm, how many were
 due and how many sent, and each score's mean over those sent.
 
-Three queries whatever the size of the study (the participants in scope, their cohorts'
-meetings, the sent responses); who was due when comes from the same schedule the
-participants' questionnaire list uses (instruments.service.occasions_of).
+Three queries whatever the size of the study (the participants in scope, grouped by cohort,
+enrolment and withdrawal; their cohorts' meetings; the sent responses); who was due when
+comes from the same schedule the participants' questionnaire list uses
+(instruments.service.occasions_of).
 
 Definitions (also under the table):
 - due: the occasion has opened for the person by today (their site's local date), was still
@@ -18,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from p4p.local_time import local_datetime, local_today
@@ -101,17 +102,21 @@ def questionnaire_outcomes(
         for instrument in asked
     }
     conditions = cohort_conditions(scope)
-    people = db.execute(
-        select(
-            Participant.id,
-            Participant.cohort_id,
-            Participant.arm,
-            Participant.enrolled_at,
-            Participant.withdrawn_at,
-            Cohort.site_id,
-        )
+    # People who share a cohort, an enrolment moment and a withdrawal moment share every
+    # occasion and whether it is due: one row per such group with its head count, not one a
+    # person (a cohort enrolled together is one row).
+    group_key = (
+        Participant.cohort_id,
+        Participant.arm,
+        Participant.enrolled_at,
+        Participant.withdrawn_at,
+        Cohort.site_id,
+    )
+    groups = db.execute(
+        select(*group_key, func.count(Participant.id))
         .join(Cohort, Cohort.id == Participant.cohort_id)
         .where(*conditions)
+        .group_by(*group_key)
     ).all()
     meetings = defaultdict(list)
     for meeting in db.execute(
@@ -120,20 +125,17 @@ def questionnaire_outcomes(
         .where(*conditions)
     ):
         meetings[meeting.cohort_id].append(meeting)
-    sent = {
-        (participant_id, instrument, occasion): scores
-        for participant_id, instrument, occasion, scores in db.execute(
-            select(
-                InstrumentResponse.participant_id,
-                InstrumentResponse.instrument,
-                InstrumentResponse.occasion,
-                InstrumentResponse.scores,
-            )
-            .join(Participant, Participant.id == InstrumentResponse.participant_id)
-            .join(Cohort, Cohort.id == Participant.cohort_id)
-            .where(*conditions, InstrumentResponse.submitted_at.is_not(None))
+    sent = db.execute(
+        select(
+            *group_key,
+            InstrumentResponse.instrument,
+            InstrumentResponse.occasion,
+            InstrumentResponse.scores,
         )
-    }
+        .join(Participant, Participant.id == InstrumentResponse.participant_id)
+        .join(Cohort, Cohort.id == Participant.cohort_id)
+        .where(*conditions, InstrumentResponse.submitted_at.is_not(None))
+    ).all()
 
     # A cohort's people share its weeks, and those who joined on one day share their
     # occasions: each is worked out once, not once a person (10,000 people are 1,000 cohorts).
@@ -150,28 +152,51 @@ def questionnaire_outcomes(
         return occasions_of(by_key[instrument_key], arm_key, states, start, enrolled_on)
 
     by_key = {instrument.key: instrument for instrument in asked}
-    for person in people:
-        if person.arm not in program.arms:
+    due_of_group: dict[tuple, dict[tuple[str, str], OccasionFigures]] = {}
+    for group in groups:
+        cohort_id, arm_key, enrolled_at, withdrawn_at, site_id, people = group
+        if arm_key not in program.arms:
             continue
-        timezone = scope.timezone_of(person.site_id)
-        start = program_start_of(meetings[person.cohort_id], person.enrolled_at, timezone)
-        enrolled_on = local_datetime(person.enrolled_at, timezone).date()
-        asked_of_person = {
-            key: occasions(person.cohort_id, person.arm, timezone, key, start, enrolled_on)
-            for key in by_key
+        timezone = scope.timezone_of(site_id)
+        start = program_start_of(meetings[cohort_id], enrolled_at, timezone)
+        enrolled_on = local_datetime(enrolled_at, timezone).date()
+        asked_of_group = {
+            key: occasions(cohort_id, arm_key, timezone, key, start, enrolled_on) for key in by_key
         }
-        _count_person(person, asked_of_person, enrolled_on, outcomes, sent, scope, now)
+        due_of_group[tuple(group[:5])] = _count_group(
+            arm_key,
+            timezone,
+            enrolled_on,
+            withdrawn_at,
+            people,
+            asked_of_group,
+            outcomes,
+            scope,
+            now,
+        )
+    for *key, instrument_key, occasion, scores in sent:
+        counted = due_of_group.get(tuple(key), {}).get((instrument_key, occasion))
+        if counted is None:
+            continue  # not due for them (or not asked): of those due only
+        counted.sent += 1
+        for score, value in (scores or {}).items():
+            if value is not None:
+                counted.score_sums[score] += value
+                counted.score_counts[score] += 1
     return list(outcomes.values())
 
 
-def _count_person(person, asked_of_person, enrolled_on, outcomes, sent, scope, now) -> None:
-    """Add one person's due and sent occasions (`asked_of_person`: by instrument key)."""
-    timezone = scope.timezone_of(person.site_id)
+def _count_group(
+    arm_key, timezone, enrolled_on, withdrawn_at, people, asked_of_group, outcomes, scope, now
+) -> dict[tuple[str, str], OccasionFigures]:
+    """Add a group's due occasions, `people` each (`asked_of_group`: by instrument key); return
+    the figures each due (instrument, occasion) adds to, for counting what they sent."""
     today = local_today(now, timezone)
-    left_on = local_datetime(person.withdrawn_at, timezone).date() if person.withdrawn_at else None
+    left_on = local_datetime(withdrawn_at, timezone).date() if withdrawn_at else None
     since, until = scope.filters.since, scope.filters.until
-    for instrument_key, occasions in asked_of_person.items():
-        figures = next((a for a in outcomes[instrument_key].arms if a.key == person.arm), None)
+    due: dict[tuple[str, str], OccasionFigures] = {}
+    for instrument_key, occasions in asked_of_group.items():
+        figures = next((a for a in outcomes[instrument_key].arms if a.key == arm_key), None)
         if figures is None:
             continue
         for occasion in occasions:
@@ -183,12 +208,6 @@ def _count_person(person, asked_of_person, enrolled_on, outcomes, sent, scope, n
             if (since is not None and opens < since) or (until is not None and opens > until):
                 continue
             counted = figures.by_occasion.setdefault(occasion.occasion, OccasionFigures())
-            counted.due += 1
-            key = (person.id, instrument_key, occasion.occasion)
-            if key not in sent:
-                continue
-            counted.sent += 1
-            for score, value in (sent[key] or {}).items():
-                if value is not None:
-                    counted.score_sums[score] += value
-                    counted.score_counts[score] += 1
+            counted.due += people
+            due[(instrument_key, occasion.occasion)] = counted
+    return due
