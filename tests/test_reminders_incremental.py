@@ -20,7 +20,6 @@ from p4p.modules.reminders.models import (
     ReplanRequest,
     SurveyCompletion,
 )
-from p4p.modules.reminders.service import TURNS_PER_TICK
 from p4p.modules.sites.models import Cohort, FacilitatorSite, Meeting
 from p4p.problems import Problems
 
@@ -173,24 +172,19 @@ def test_turns_come_round_spread_over_a_quarter_of_the_horizon(app, factory, db)
     assert tick(app, START + timedelta(hours=3, minutes=1)).cohorts == 0
 
 
-def test_a_tick_plans_at_most_its_share_of_turns_and_new_cohorts_first(app, factory, db):
+def test_a_tick_plans_at_most_its_share_of_turns_and_new_cohorts_first(
+    app, factory, db, monkeypatch
+):
     from p4p.modules.reminders import service
 
     factory.cohort()
     plan_at(app, START)
-    db.execute(ReplanRequest.__table__.delete())
-    db.commit()
     newer = [factory.cohort() for _ in range(3)]  # never planned: their turn is now
     db.execute(ReplanRequest.__table__.delete())
     db.commit()
-    original = service.TURNS_PER_TICK
-    service.TURNS_PER_TICK = 2
-    try:
-        assert tick(app, START + timedelta(minutes=1)).cohorts == 2
-        assert tick(app, START + timedelta(minutes=2)).cohorts == 1
-    finally:
-        service.TURNS_PER_TICK = original
-    assert original == TURNS_PER_TICK
+    monkeypatch.setattr(service, "TURNS_PER_TICK", 2)
+    assert tick(app, START + timedelta(minutes=1)).cohorts == 2
+    assert tick(app, START + timedelta(minutes=2)).cohorts == 1
     planned = set(db.scalars(select(ReminderPlanState.cohort_id)))
     assert {c.id for c in newer} <= planned
 

@@ -77,24 +77,25 @@ class _Changed:
             self.participants.add(instance.participant_id)
 
 
-def _pieces(ids: Iterable[int | None]) -> list[list[int]]:
+def pieces(ids: Iterable[int | None], size: int = IDS_PER_STATEMENT) -> list[list[int]]:
+    """These ids, once each and in order, in lists of at most `size` (a statement's IN list)."""
     known = sorted({i for i in ids if i is not None})
-    return [known[i : i + IDS_PER_STATEMENT] for i in range(0, len(known), IDS_PER_STATEMENT)]
+    return [known[start : start + size] for start in range(0, len(known), size)]
 
 
 def _cohorts_of(changed: _Changed) -> list:
     """SELECTs of the cohort ids these changes lead to (cohorts that still exist)."""
     selects = []
-    for ids in _pieces(changed.cohorts):
+    for ids in pieces(changed.cohorts):
         selects.append(select(Cohort.id).where(Cohort.id.in_(ids)))
-    for ids in _pieces(changed.participants):
+    for ids in pieces(changed.participants):
         selects.append(select(Participant.cohort_id).where(Participant.id.in_(ids)))
-    for ids in _pieces(changed.users):
+    for ids in pieces(changed.users):
         selects.append(select(Participant.cohort_id).where(Participant.user_id.in_(ids)))
         # A facilitator's digests are planned with each cohort at their sites.
         facilitated = select(FacilitatorSite.site_id).where(FacilitatorSite.user_id.in_(ids))
         selects.append(select(Cohort.id).where(Cohort.site_id.in_(facilitated)))
-    for ids in _pieces(changed.sites):
+    for ids in pieces(changed.sites):
         selects.append(select(Cohort.id).where(Cohort.site_id.in_(ids)))
     return selects
 

@@ -30,6 +30,7 @@ from p4p.modules.reminders.models import (
     ReplanRequest,
 )
 from p4p.modules.reminders.queries import planning_data
+from p4p.modules.reminders.replanning import pieces
 from p4p.modules.reminders.sending import SendResult, claim_due, send_due  # noqa: F401 (callers)
 from p4p.modules.sites.models import Cohort, Meeting, MeetingStatus
 
@@ -187,14 +188,16 @@ def questionnaire_reminders(data, settings: rules.Settings, program) -> list[rul
 
 @dataclass
 class PlanResult:
-    inserted: int = 0
     cancelled: int = 0
     cohorts: int = 0  # how many cohorts were planned
     keys: list[str] = field(default_factory=list)  # of those cancelled
     new_keys: list[str] = field(default_factory=list)
 
+    @property
+    def inserted(self) -> int:
+        return len(self.new_keys)
+
     def add(self, other: "PlanResult") -> None:
-        self.inserted += other.inserted
         self.cancelled += other.cancelled
         self.cohorts += other.cohorts
         self.keys += other.keys
@@ -225,10 +228,6 @@ def _one_planner_at_a_time(db: Session) -> None:
         db.execute(select(func.pg_advisory_xact_lock(PLANNER_LOCK)))
 
 
-def _pieces(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[start : start + size] for start in range(0, len(ids), size)]
-
-
 def plan(db: Session, program, now: datetime, config) -> PlanResult:
     """The whole study (`reminders plan --all`, and the scheduler when it starts: the program or
     the settings may have changed), a piece of cohorts at a time so memory stays bounded. Each
@@ -236,15 +235,12 @@ def plan(db: Session, program, now: datetime, config) -> PlanResult:
     _one_planner_at_a_time(db)
     requests = _requests(db)  # read first: each is for a change this plan will see
     cohort_ids = list(db.scalars(select(Cohort.id).order_by(Cohort.id)))
-    period = replan_period(config)
+    # The n-th of N cohorts comes round again after n/N of the period.
+    spread = replan_period(config) / max(len(cohort_ids), 1)
+    turn_of = {cohort_id: now + spread * (n + 1) for n, cohort_id in enumerate(cohort_ids)}
     result = PlanResult()
-    for start in range(0, len(cohort_ids), COHORTS_PER_PIECE):
-        piece = cohort_ids[start : start + COHORTS_PER_PIECE]
-        turns = {
-            cohort_id: now + period * (start + index + 1) / len(cohort_ids)
-            for index, cohort_id in enumerate(piece)
-        }
-        result.add(plan_cohorts(db, program, now, config, turns))
+    for piece in pieces(cohort_ids, COHORTS_PER_PIECE):
+        result.add(plan_cohorts(db, program, now, config, {c: turn_of[c] for c in piece}))
     _taken(db, requests)
     return result
 
@@ -262,7 +258,7 @@ def _requests(db: Session) -> list[tuple[int, int]]:
 def _taken(db: Session, requests: list[tuple[int, int]]) -> None:
     """Exactly the requests read before planning: one committed meanwhile is for the next
     tick, which will read what it changed."""
-    for ids in _pieces([request_id for request_id, _ in requests], IDS_PER_STATEMENT):
+    for ids in pieces([request_id for request_id, _ in requests], IDS_PER_STATEMENT):
         db.execute(delete(ReplanRequest).where(ReplanRequest.id.in_(ids)))
 
 
@@ -280,7 +276,7 @@ def plan_changes(db: Session, program, now: datetime, config) -> PlanResult:
     ).all()
     next_turn = now + replan_period(config)
     result = PlanResult()
-    for piece in _pieces(sorted({c for _, c in requests} | set(turns)), COHORTS_PER_PIECE):
+    for piece in pieces([c for _, c in requests] + list(turns), COHORTS_PER_PIECE):
         result.add(plan_cohorts(db, program, now, config, dict.fromkeys(piece, next_turn)))
     _taken(db, requests)
     return result
@@ -385,7 +381,6 @@ def plan_cohorts(
     result = PlanResult(cohorts=len(cohort_ids))
     for start in range(0, len(rows), ROWS_PER_INSERT):  # 12 parameters a row
         result.new_keys += _insert_ignoring_existing(db, rows[start : start + ROWS_PER_INSERT])
-    result.inserted = len(result.new_keys)
     stale = db.scalars(
         select(Reminder).where(
             Reminder.cohort_id.in_(cohort_ids),
